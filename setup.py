@@ -1,0 +1,41 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="zuora-pipeline",
+    version="0.1.0",
+    description="Dagster code location mirroring Zuora Workflow definitions into a SQL warehouse",
+    packages=find_packages(exclude=["zuora_pipeline_tests*"]),
+    include_package_data=True,
+    package_data={"zuora_pipeline": ["warehouse/migrations/*.ini", "warehouse/migrations/*.mako",
+                                     "warehouse/migrations/versions/*.py"]},
+    python_requires=">=3.11",
+    install_requires=[
+        # The newest set that resolves together: dagster-postgres 0.29.27 pins dagster==1.13.27.
+        "dagster==1.13.27",
+        "dagster-webserver==1.13.27",
+        "dagster-postgres==0.29.27",
+        "httpx>=0.28,<0.29",
+        "pydantic>=2.7,<3",
+        # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; every URL we build names its driver.
+        "sqlalchemy>=2.0.30,<2.2",
+        "alembic>=1.13",
+        "psycopg[binary]>=3.2",
+        "click>=8.1",
+        "cryptography>=42",
+        # The simulator: an ASGI app on uvicorn (httptools for throughput).
+        "starlette>=0.40",
+        "uvicorn[standard]>=0.30",
+        "psutil>=5.9",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "jsonschema>=4.21",
+            "pyyaml>=6",
+            "aiosmtpd>=1.4",
+            "ruff>=0.6",
+        ]
+    },
+    entry_points={"console_scripts": ["zuora-pipeline=zuora_pipeline.cli:main"]},
+)

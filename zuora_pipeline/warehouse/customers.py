@@ -1,0 +1,155 @@
+"""The customers table: one row per Zuora tenant; its ``name`` is the Dagster partition key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from zuora_pipeline.warehouse.schema import customers
+
+# Partition keys travel through URLs, CLI ranges ("a...b") and the UI's comma-separated backfill
+# selection, so names are slugs: no commas, brackets, pipes, spaces or "...".
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+ACTIVE = "active"
+PAUSED = "paused"
+
+
+class CustomerError(ValueError):
+    """A customer command cannot be carried out (unknown name, duplicate, invalid name)."""
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    display_name: str | None
+    base_url: str
+    client_id: str
+    client_secret_encrypted: str
+    sync_status: str
+    last_synced_at: datetime | None
+    last_sync_status: str | None
+    last_sync_error: str | None
+
+    def __repr__(self) -> str:  # the ciphertext stays out of logs and tracebacks too
+        return f"Customer(id={self.id}, name={self.name!r}, base_url={self.base_url!r})"
+
+
+def validate_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name) or "..." in name:
+        raise CustomerError(
+            f"invalid customer name {name!r}: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit (it becomes the Dagster partition key)"
+        )
+    return name
+
+
+def _row_to_customer(row: sa.Row) -> Customer:
+    m = row._mapping
+    return Customer(**{field: m[field] for field in Customer.__dataclass_fields__})
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def add(
+    conn: sa.Connection,
+    *,
+    name: str,
+    base_url: str,
+    client_id: str,
+    client_secret_encrypted: str,
+    display_name: str | None = None,
+) -> Customer:
+    validate_name(name)
+    if find(conn, name) is not None:
+        raise CustomerError(f"customer {name!r} already exists: use `customers update {name}`")
+    now = now_utc()
+    conn.execute(
+        sa.insert(customers).values(
+            name=name,
+            display_name=display_name,
+            base_url=base_url,
+            client_id=client_id,
+            client_secret_encrypted=client_secret_encrypted,
+            sync_status=ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return get(conn, name)
+
+
+def find(conn: sa.Connection, name: str) -> Customer | None:
+    row = conn.execute(sa.select(customers).where(customers.c.name == name)).first()
+    return _row_to_customer(row) if row is not None else None
+
+
+def get(conn: sa.Connection, name: str) -> Customer:
+    customer = find(conn, name)
+    if customer is None:
+        raise CustomerError(f"no customer named {name!r} (see `zuora-pipeline customers list`)")
+    return customer
+
+
+def list_all(conn: sa.Connection, *, status: str | None = None) -> list[Customer]:
+    query = sa.select(customers).order_by(customers.c.name)
+    if status is not None:
+        query = query.where(customers.c.sync_status == status)
+    return [_row_to_customer(row) for row in conn.execute(query)]
+
+
+def names(conn: sa.Connection, *, status: str | None = None) -> list[str]:
+    query = sa.select(customers.c.name).order_by(customers.c.id)
+    if status is not None:
+        query = query.where(customers.c.sync_status == status)
+    return list(conn.execute(query).scalars())
+
+
+def update(conn: sa.Connection, name: str, **values: object) -> Customer:
+    get(conn, name)
+    conn.execute(
+        sa.update(customers)
+        .where(customers.c.name == name)
+        .values(**values, updated_at=now_utc())
+    )
+    return get(conn, name)
+
+
+def set_status(conn: sa.Connection, name: str, status: str, *, error: str | None = None) -> Customer:
+    values: dict[str, object] = {"sync_status": status}
+    if status == PAUSED and error is not None:
+        values["last_sync_error"] = error
+    return update(conn, name, **values)
+
+
+def remove(conn: sa.Connection, name: str) -> None:
+    customer = get(conn, name)
+    # Rows below the customer go by ON DELETE CASCADE.
+    conn.execute(sa.delete(customers).where(customers.c.id == customer.id))
+
+
+def record_sync_outcome(
+    conn: sa.Connection,
+    customer_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    synced_at: datetime | None = None,
+    pause: bool = False,
+) -> None:
+    values: dict[str, object] = {
+        "last_sync_status": status,
+        "last_sync_error": error,
+        "updated_at": now_utc(),
+    }
+    if synced_at is not None:
+        values["last_synced_at"] = synced_at
+    if pause:
+        values["sync_status"] = PAUSED
+    conn.execute(sa.update(customers).where(customers.c.id == customer_id).values(**values))

@@ -1,0 +1,91 @@
+"""Engines for the warehouse URL, configured per dialect.
+
+SQLite gets WAL and a busy timeout so the Dagster UI and the CLI can read while a run writes.
+PostgreSQL URLs must name their driver: SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3,
+which is what we ship, but dagster-postgres ships psycopg2, so we say which one we mean.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+class RawJSON(str):
+    """Already-serialized JSON text: the engine's serializer passes it through unchanged.
+
+    Exports arrive as bytes; wrapping their text in RawJSON stores them in a JSON column
+    without decoding and re-encoding tens of megabytes per sync.
+    """
+
+
+def _serialize_json(value: Any) -> str:
+    if isinstance(value, RawJSON):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def normalize_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_warehouse_engine(url: str) -> sa.Engine:
+    url = normalize_url(url)
+    backend = make_url(url).get_backend_name()
+    kwargs: dict[str, Any] = {"json_serializer": _serialize_json, "future": True}
+    if backend == "sqlite":
+        kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = 5
+        kwargs["max_overflow"] = 10
+    engine = sa.create_engine(url, **kwargs)
+    if backend == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN; we emit it ourselves so that a
+        # transaction that will write takes the lock up front (no upgrade deadlocks).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(url: str) -> sa.Engine:
+    """One engine (and connection pool) per URL per process."""
+    key = normalize_url(url)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = create_warehouse_engine(key)
+        return engine
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

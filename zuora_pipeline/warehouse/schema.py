@@ -1,0 +1,172 @@
+"""The warehouse tables (DESIGN.md §3) as SQLAlchemy Core metadata.
+
+The same metadata drives the Alembic migrations and every query, on SQLite and PostgreSQL alike.
+JSON columns are JSONB on PostgreSQL so analysts can query exports; raw landing columns are text
+because they hold the bytes exactly as Zuora sent them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+JSONDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+UTCDateTime = sa.DateTime(timezone=True)
+# Zuora ids are integers that may outgrow 32 bits; SQLite maps BigInteger primary keys badly,
+# so surrogate keys stay Integer there and BigInteger on PostgreSQL.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _now() -> sa.sql.elements.ColumnElement:
+    return sa.func.current_timestamp()
+
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(255)),
+    sa.Column("base_url", sa.String(255), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("client_secret_encrypted", sa.Text, nullable=False),
+    sa.Column("sync_status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("last_synced_at", UTCDateTime),
+    sa.Column("last_sync_status", sa.String(16)),
+    sa.Column("last_sync_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.Column("updated_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.CheckConstraint("sync_status IN ('active', 'paused')", name="sync_status"),
+)
+
+workflows = sa.Table(
+    "workflows",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("zuora_id", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("state", sa.String(32)),
+    sa.Column("active_version", sa.String(64)),
+    sa.Column("created_on", UTCDateTime),
+    sa.Column("updated_on", UTCDateTime),
+    sa.Column("json_export", JSONDoc),
+    sa.Column("export_hash", sa.String(64)),
+    # The list entry as Zuora sent it: what the row was normalized from.
+    sa.Column("list_entry", JSONDoc),
+    # Hash of every normalized field plus export_hash: an unchanged hash means nothing to write.
+    sa.Column("row_hash", sa.String(64)),
+    # export_hash the tasks were last extracted from: tasks are re-extracted only when it differs.
+    sa.Column("tasks_export_hash", sa.String(64)),
+    sa.Column("last_synced_at", UTCDateTime),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.Column("updated_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.UniqueConstraint("customer_id", "zuora_id"),
+    sa.Index("ix_workflows_customer_id", "customer_id"),
+    sa.Index("ix_workflows_zuora_id", "zuora_id"),
+    sa.Index("ix_workflows_state", "state"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "workflow_id", BigId, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("zuora_id", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("task_type", sa.String(64)),
+    sa.Column("action_type", sa.String(64)),
+    sa.Column("call_type", sa.String(64)),
+    sa.Column("object", sa.String(128)),
+    sa.Column("object_id", sa.String(128)),
+    sa.Column("parent_task_id", sa.BigInteger),
+    sa.Column("priority", sa.String(32)),
+    sa.Column("data", JSONDoc),
+    sa.Column("workflow_task_json", JSONDoc),
+    sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.Column("updated_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.UniqueConstraint("workflow_id", "zuora_id"),
+    sa.Index("ix_tasks_workflow_id", "workflow_id"),
+    sa.Index("ix_tasks_task_type", "task_type"),
+    sa.Index("ix_tasks_action_type", "action_type"),
+)
+
+# Raw landing for zuora/workflow_pages: the customer's last complete listing, page by page.
+raw_workflow_pages = sa.Table(
+    "raw_workflow_pages",
+    metadata,
+    sa.Column(
+        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("page_number", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+# Raw landing for zuora/workflow_exports: the last good export of each workflow, byte for byte,
+# with the fingerprint of the list entry it was downloaded for (what change detection compares).
+raw_workflow_exports = sa.Table(
+    "raw_workflow_exports",
+    metadata,
+    sa.Column(
+        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("zuora_id", sa.BigInteger, primary_key=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("export_hash", sa.String(64), nullable=False),
+    sa.Column("list_fingerprint", sa.String(64), nullable=False),
+    sa.Column("task_count", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("full_refresh", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("listing_complete", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("listed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("exports_requested", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("exports_downloaded", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tasks_upserted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tasks_deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text),
+    sa.UniqueConstraint("run_id", "customer_id"),
+    sa.Index("ix_sync_runs_customer_id_started_at", "customer_id", "started_at"),
+)

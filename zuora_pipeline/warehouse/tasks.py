@@ -1,0 +1,67 @@
+"""Writes of the ``tasks`` table: tasks follow their workflow's stored export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from zuora_pipeline.warehouse.schema import tasks, workflows
+from zuora_pipeline.warehouse.upsert import upsert
+
+
+def workflows_to_extract(
+    conn: sa.Connection, *, customer_id: int | None = None, workflow_zuora_id: int | None = None,
+    everything: bool = False,
+) -> list[int]:
+    """Primary keys of workflows whose tasks are behind their stored export (all, if
+    ``everything``), optionally narrowed to one customer or one Zuora workflow id."""
+    query = sa.select(workflows.c.id).where(workflows.c.export_hash.is_not(None))
+    if customer_id is not None:
+        query = query.where(workflows.c.customer_id == customer_id)
+    if workflow_zuora_id is not None:
+        query = query.where(workflows.c.zuora_id == workflow_zuora_id)
+    if not everything:
+        query = query.where(workflows.c.tasks_export_hash.is_distinct_from(workflows.c.export_hash))
+    return list(conn.execute(query.order_by(workflows.c.id)).scalars())
+
+
+def load_exports(conn: sa.Connection, workflow_ids: Sequence[int]) -> list[tuple[int, int, str, Any]]:
+    """(id, zuora_id, export_hash, json_export) for a chunk of workflows."""
+    query = sa.select(
+        workflows.c.id, workflows.c.zuora_id, workflows.c.export_hash, workflows.c.json_export
+    ).where(workflows.c.id.in_(list(workflow_ids)))
+    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+
+
+def existing_task_keys(conn: sa.Connection, workflow_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(task id, workflow id, zuora id) of the tasks stored for these workflows."""
+    query = sa.select(tasks.c.id, tasks.c.workflow_id, tasks.c.zuora_id).where(
+        tasks.c.workflow_id.in_(list(workflow_ids))
+    )
+    return [(int(a), int(b), int(c)) for a, b, c in conn.execute(query)]
+
+
+def upsert_tasks(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    return upsert(conn, tasks, rows, keys=["workflow_id", "zuora_id"])
+
+
+def delete_tasks(conn: sa.Connection, task_ids: Sequence[int]) -> int:
+    if not task_ids:
+        return 0
+    total = 0
+    for start in range(0, len(task_ids), 1000):
+        total += conn.execute(
+            sa.delete(tasks).where(tasks.c.id.in_(list(task_ids[start : start + 1000])))
+        ).rowcount or 0
+    return total
+
+
+def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int], at: datetime) -> None:
+    conn.execute(
+        sa.update(workflows)
+        .where(workflows.c.id.in_(list(workflow_ids)))
+        .values(tasks_export_hash=workflows.c.export_hash)
+    )
