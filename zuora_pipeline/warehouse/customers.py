@@ -31,6 +31,7 @@ class Customer:
     client_id: str
     client_secret_encrypted: str
     sync_status: str
+    credentials_updated_at: datetime | None
     last_synced_at: datetime | None
     last_sync_status: str | None
     last_sync_error: str | None
@@ -78,6 +79,7 @@ def add(
             client_id=client_id,
             client_secret_encrypted=client_secret_encrypted,
             sync_status=ACTIVE,
+            credentials_updated_at=now,
             created_at=now,
             updated_at=now,
         )
@@ -111,13 +113,15 @@ def names(conn: sa.Connection, *, status: str | None = None) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+_CREDENTIALS = ("base_url", "client_id", "client_secret_encrypted")
+
+
 def update(conn: sa.Connection, name: str, **values: object) -> Customer:
     get(conn, name)
-    conn.execute(
-        sa.update(customers)
-        .where(customers.c.name == name)
-        .values(**values, updated_at=now_utc())
-    )
+    now = now_utc()
+    if any(key in values for key in _CREDENTIALS):
+        values["credentials_updated_at"] = now
+    conn.execute(sa.update(customers).where(customers.c.name == name).values(**values, updated_at=now))
     return get(conn, name)
 
 

@@ -41,6 +41,8 @@ customers = sa.Table(
     sa.Column("client_id", sa.String(64), nullable=False),
     sa.Column("client_secret_encrypted", sa.Text, nullable=False),
     sa.Column("sync_status", sa.String(16), nullable=False, server_default="active"),
+    # Set when the base URL, client id or secret change: the sensor syncs the customer again.
+    sa.Column("credentials_updated_at", UTCDateTime),
     sa.Column("last_synced_at", UTCDateTime),
     sa.Column("last_sync_status", sa.String(16)),
     sa.Column("last_sync_error", sa.Text),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +44,12 @@ def existing_task_keys(conn: sa.Connection, workflow_ids: Sequence[int]) -> list
 
 
 def upsert_tasks(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
-    return upsert(conn, tasks, rows, keys=["workflow_id", "zuora_id"])
+    if not rows:
+        return 0
+    keys = ("workflow_id", "zuora_id")
+    # created_at keeps the first time we saw the task.
+    update = [c for c in rows[0] if c not in (*keys, "created_at")]
+    return upsert(conn, tasks, rows, keys=keys, update=update)
 
 
 def delete_tasks(conn: sa.Connection, task_ids: Sequence[int]) -> int:
@@ -59,7 +63,7 @@ def delete_tasks(conn: sa.Connection, task_ids: Sequence[int]) -> int:
     return total
 
 
-def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int], at: datetime) -> None:
+def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
     conn.execute(
         sa.update(workflows)
         .where(workflows.c.id.in_(list(workflow_ids)))

@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from zuora_pipeline.sync.diff import StoredWorkflow
 from zuora_pipeline.warehouse.schema import raw_workflow_exports, workflows
 from zuora_pipeline.warehouse.upsert import dialect_insert, upsert
 
@@ -26,14 +25,12 @@ _WRITTEN = (
 )
 
 
-def stored(conn: sa.Connection, customer_id: int) -> list[StoredWorkflow]:
+def stored(conn: sa.Connection, customer_id: int) -> list[tuple[int, str | None, bool]]:
+    """(zuora_id, row_hash, soft-deleted?) of every row of the customer."""
     query = sa.select(workflows.c.zuora_id, workflows.c.row_hash, workflows.c.deleted_at).where(
         workflows.c.customer_id == customer_id
     )
-    return [
-        StoredWorkflow(zuora_id=int(zid), row_hash=h, deleted=deleted_at is not None)
-        for zid, h, deleted_at in conn.execute(query)
-    ]
+    return [(int(zid), h, deleted_at is not None) for zid, h, deleted_at in conn.execute(query)]
 
 
 def upsert_rows(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:

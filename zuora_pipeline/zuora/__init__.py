@@ -1,0 +1,78 @@
+"""Zuora Workflow API client: OAuth token cache, retries, bounded concurrency, pagination, exports.
+
+No Dagster, no SQL, no other project package: this layer only speaks HTTP to Zuora.
+"""
+
+from .auth import DEFAULT_TOKEN_CACHE, CachedToken, TokenCache
+from .client import ZuoraClient
+from .dates import parse_zuora_datetime
+from .errors import (
+    UnsafeBaseUrlError,
+    ZuoraAuthenticationError,
+    ZuoraConnectionError,
+    ZuoraError,
+    ZuoraMalformedResponseError,
+    ZuoraNotFoundError,
+    ZuoraPaginationError,
+    ZuoraRateLimitedError,
+    ZuoraRequestError,
+    ZuoraServerError,
+    ZuoraValidationError,
+    parse_error_body,
+)
+from .metrics import ClientMetrics
+from .models import (
+    ActiveVersion,
+    ExportModel,
+    ExportTask,
+    ExportWorkflow,
+    InactiveVersion,
+    Linkage,
+    Pagination,
+    TokenResponse,
+    WorkflowListItem,
+    WorkflowListPage,
+)
+from .results import ExportOutcome, WorkflowExport, WorkflowPage
+from .retry import parse_retry_after
+from .settings import ClientSettings
+from .urls import ZUORA_REST_HOSTS, allowed_hosts_from_env, check_base_url
+
+__all__ = [
+    "DEFAULT_TOKEN_CACHE",
+    "ZUORA_REST_HOSTS",
+    "ActiveVersion",
+    "CachedToken",
+    "ClientMetrics",
+    "ClientSettings",
+    "ExportModel",
+    "ExportOutcome",
+    "ExportTask",
+    "ExportWorkflow",
+    "InactiveVersion",
+    "Linkage",
+    "Pagination",
+    "TokenCache",
+    "TokenResponse",
+    "UnsafeBaseUrlError",
+    "WorkflowExport",
+    "WorkflowListItem",
+    "WorkflowListPage",
+    "WorkflowPage",
+    "ZuoraAuthenticationError",
+    "ZuoraClient",
+    "ZuoraConnectionError",
+    "ZuoraError",
+    "ZuoraMalformedResponseError",
+    "ZuoraNotFoundError",
+    "ZuoraPaginationError",
+    "ZuoraRateLimitedError",
+    "ZuoraRequestError",
+    "ZuoraServerError",
+    "ZuoraValidationError",
+    "allowed_hosts_from_env",
+    "check_base_url",
+    "parse_error_body",
+    "parse_retry_after",
+    "parse_zuora_datetime",
+]

@@ -113,3 +113,63 @@ class ZuoraConnectionError(ZuoraError):
 
 class UnsafeBaseUrlError(ZuoraError, ValueError):
     """A base URL (or next_page URL) outside Zuora's hosts and the operator's allow-list."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Error bodies (ZUORA_API.md section 6): /v1 `reasons[]`, the Workflow service's `errors[]` of
+# objects or strings, `Errors[]`, a gateway `{"message": ...}`, `{"code","message"}`, OAuth-style
+# `{"error","error_description"}`, or plain text/HTML.
+
+
+def _item_text(item: object) -> str:
+    if isinstance(item, str):
+        return item.strip()
+    if not isinstance(item, dict):
+        return str(item) if item is not None else ""
+    text = next(
+        (str(item[k]).strip() for k in ("message", "title", "detail", "error_description", "error") if item.get(k)),
+        "",
+    )
+    field = item.get("fieldName") or item.get("field")
+    code = item.get("code")
+    prefix = f"{field}: " if field else ""
+    suffix = f" (code {code})" if code not in (None, "") and str(code) not in text else ""
+    return f"{prefix}{text}{suffix}".strip() if (text or suffix) else ""
+
+
+def parse_error_body(body: bytes | str | dict | None) -> str:  # type: ignore[type-arg]
+    """A one-line human message from any error body shape; never raises."""
+    import json
+
+    if body is None:
+        return "(empty response body)"
+    data: object = body
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body).decode("utf-8", "replace")
+    if isinstance(body, str):
+        if not body.strip():
+            return "(empty response body)"
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return excerpt(body)
+    if isinstance(data, list):
+        data = {"errors": data}
+    if not isinstance(data, dict):
+        return excerpt(str(data))
+    parts: list[str] = []
+    for key in ("reasons", "errors", "Errors"):
+        value = data.get(key)
+        if isinstance(value, list):
+            parts.extend(t for t in (_item_text(i) for i in value) if t)
+        elif isinstance(value, (str, dict)):
+            text = _item_text(value)
+            if text:
+                parts.append(text)
+    if not parts:
+        top = _item_text(data)
+        if top:
+            parts.append(top)
+    if not parts:
+        return excerpt(json.dumps(data, sort_keys=True, default=str))
+    return excerpt("; ".join(parts), 300)

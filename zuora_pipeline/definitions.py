@@ -1,0 +1,21 @@
+"""The code location: ``zuora_pipeline.definitions:defs``."""
+
+import dagster as dg
+
+from zuora_pipeline.defs.assets.fetch import fetch_workflow_definitions_asset
+from zuora_pipeline.defs.assets.tasks import workflow_tasks_asset
+from zuora_pipeline.defs.assets.workflows import workflows_asset
+from zuora_pipeline.defs.checks import tasks_checks, workflows_checks
+from zuora_pipeline.defs.jobs import reextract_tasks, sync_customer_workflows
+from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
+from zuora_pipeline.defs.schedules import hourly_workflow_sync
+from zuora_pipeline.defs.sensors import customer_partitions_sensor
+
+defs = dg.Definitions(
+    assets=[fetch_workflow_definitions_asset, workflows_asset, workflow_tasks_asset],
+    asset_checks=[workflows_checks, tasks_checks],
+    jobs=[sync_customer_workflows, reextract_tasks],
+    schedules=[hourly_workflow_sync],
+    sensors=[customer_partitions_sensor],
+    resources={"warehouse": WarehouseResource(), "zuora": ZuoraResource()},
+)

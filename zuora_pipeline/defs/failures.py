@@ -1,0 +1,76 @@
+"""Turning a failed step into the customer's state and a Dagster failure.
+
+Credential problems and operator decisions are not retried (``allow_retries=False``): retrying
+bad credentials would only burn Zuora's token quota. Everything else is re-raised for the
+asset's RetryPolicy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import dagster as dg
+import sqlalchemy as sa
+
+from zuora_pipeline.crypto import SecretKeyError
+from zuora_pipeline.steps.workflows import MassDeleteRefused, NoListingError
+from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.warehouse.customers import Customer
+from zuora_pipeline.warehouse.transactions import write_transaction
+from zuora_pipeline.zuora import UnsafeBaseUrlError, ZuoraAuthenticationError
+
+_FINAL = (SecretKeyError, MassDeleteRefused, NoListingError, UnsafeBaseUrlError)
+
+
+def _record(engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool) -> None:
+    now = datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        customers.record_sync_outcome(conn, customer.id, status="failed", error=message, pause=pause)
+        sync_runs.record(
+            conn,
+            customer_id=customer.id,
+            run_id=run_id,
+            at=now,
+            status="failed",
+            finished_at=now,
+            error_message=message,
+        )
+
+
+@contextmanager
+def customer_step(engine: sa.Engine, customer: Customer, run_id: str) -> Iterator[None]:
+    try:
+        yield
+    except ZuoraAuthenticationError as exc:
+        # An invalid credential pauses this one customer; the schedule skips it until
+        # `zuora-pipeline customers resume NAME`.
+        _record(engine, customer, run_id, str(exc), pause=True)
+        raise dg.Failure(
+            description=f"{exc} The customer is now paused.",
+            metadata={"customer": customer.name, "paused": True},
+            allow_retries=False,
+        ) from None
+    except _FINAL as exc:
+        _record(engine, customer, run_id, str(exc), pause=False)
+        raise dg.Failure(
+            description=str(exc), metadata={"customer": customer.name}, allow_retries=False
+        ) from None
+    except Exception as exc:
+        _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", pause=False)
+        raise
+
+
+def load_customer(engine: sa.Engine, name: str) -> Customer:
+    with engine.connect() as conn:
+        customer = customers.find(conn, name)
+    if customer is None:
+        raise dg.Failure(
+            description=(
+                f"partition {name!r} has no customer in the warehouse (removed?). Add it with "
+                "`zuora-pipeline customers add`, or let customer_partitions_sensor drop the partition."
+            ),
+            allow_retries=False,
+        )
+    return customer

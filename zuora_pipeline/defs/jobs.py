@@ -1,0 +1,40 @@
+"""The two jobs (DESIGN.md §4).
+
+Both run their steps in the run's own process: a sync is I/O-bound and a process per step would
+cost more in Python start-up than the step itself. Concurrency comes from many runs (one per
+customer, queued by the run coordinator) and from the client's bounded request pool.
+"""
+
+import dagster as dg
+
+from zuora_pipeline.defs.keys import WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOW_TASKS, WORKFLOWS
+
+SYNC_JOB_NAME = "sync_customer_workflows"
+REEXTRACT_JOB_NAME = "reextract_tasks"
+TASKS_OP = "zuora__workflow_tasks"
+WORKFLOWS_OP = "zuora__workflows"
+FETCH_OP = "fetch_workflow_definitions"
+
+sync_customer_workflows = dg.define_asset_job(
+    SYNC_JOB_NAME,
+    selection=dg.AssetSelection.assets(WORKFLOW_PAGES, WORKFLOW_EXPORTS, WORKFLOWS, WORKFLOW_TASKS),
+    executor_def=dg.in_process_executor,
+    description="List, export, normalize and extract one customer's Zuora workflows.",
+)
+
+reextract_tasks = dg.define_asset_job(
+    REEXTRACT_JOB_NAME,
+    selection=dg.AssetSelection.assets(WORKFLOW_TASKS),
+    executor_def=dg.in_process_executor,
+    config={"ops": {TASKS_OP: {"config": {"reextract_all": True}}}},
+    description="Rebuild tasks from the stored exports, without any Zuora API call.",
+)
+
+
+def sync_run_config(*, full_refresh: bool = False, allow_mass_delete: bool = False) -> dict:
+    return {
+        "ops": {
+            FETCH_OP: {"config": {"full_refresh": full_refresh}},
+            WORKFLOWS_OP: {"config": {"allow_mass_delete": allow_mass_delete}},
+        }
+    }

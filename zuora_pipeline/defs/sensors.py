@@ -1,0 +1,73 @@
+"""``customer_partitions_sensor``: keeps the ``customers`` partitions equal to the customers table.
+
+It sends only deltas (the daemon applies each key with its own queries), requests an onboarding
+run for each new active customer, and a sync for each customer whose credentials changed.
+"""
+
+
+import json
+from datetime import datetime
+
+import dagster as dg
+
+from zuora_pipeline.defs.jobs import sync_customer_workflows
+from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.resources import WarehouseResource
+from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse.customers import Customer
+
+
+def _request(customer: Customer, reason: str, stamp: str) -> dg.RunRequest:
+    return dg.RunRequest(
+        partition_key=customer.name,
+        run_key=f"{reason}:{customer.name}:{stamp}",
+        tags={"zuora/trigger": reason},
+    )
+
+
+def plan(
+    all_customers: list[Customer], existing: set[str], cursor: str | None
+) -> tuple[list[str], list[str], list[dg.RunRequest], str]:
+    """(keys to add, keys to drop, run requests, new cursor). Pure, so it is unit-testable."""
+    state = json.loads(cursor) if cursor else {}
+    seen = state.get("credentials")
+    wanted = {c.name for c in all_customers}
+    add = sorted(wanted - existing)
+    drop = sorted(existing - wanted)
+    runs: list[dg.RunRequest] = []
+    newest = seen
+    for customer in all_customers:
+        stamp = customer.credentials_updated_at
+        iso = stamp.isoformat() if isinstance(stamp, datetime) else None
+        if iso and (newest is None or iso > newest):
+            newest = iso
+        if customer.sync_status != customers.ACTIVE:
+            continue
+        if customer.name in add:
+            runs.append(_request(customer, "onboard", str(customer.id)))
+        elif seen is not None and iso is not None and iso > seen:
+            runs.append(_request(customer, "credentials", iso))
+    return add, drop, runs, json.dumps({"credentials": newest})
+
+
+@dg.sensor(
+    name="customer_partitions_sensor",
+    job=sync_customer_workflows,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def customer_partitions_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult:
+    with warehouse.engine().connect() as conn:
+        all_customers = customers.list_all(conn)
+    existing = set(context.instance.get_dynamic_partitions(customers_partitions.name))
+    add, drop, runs, cursor = plan(all_customers, existing, context.cursor)
+    requests = []
+    if add:
+        requests.append(customers_partitions.build_add_request(add))
+    if drop:
+        requests.append(customers_partitions.build_delete_request(drop))
+    if add or drop:
+        context.log.info(f"partitions: +{add} -{drop}")
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests, cursor=cursor)

@@ -1,0 +1,166 @@
+"""Step 1+2 of a sync: walk the listing and download the exports that changed, streaming.
+
+Exports start while pages are still being walked: the page walk runs inside the generator that
+feeds the client's bounded export pool, and each finished export is written in batches as it
+arrives. Everything commits in one transaction, so a failed walk (loop, malformed page, bad
+credentials) leaves the previous listing and exports exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from zuora_pipeline.sync.hashing import export_hash
+from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
+from zuora_pipeline.warehouse import raw, sync_runs
+from zuora_pipeline.warehouse.customers import Customer
+from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
+from zuora_pipeline.zuora import (
+    ZuoraAuthenticationError,
+    ZuoraClient,
+    ZuoraMalformedResponseError,
+)
+
+EXPORT_BATCH = 100
+
+
+@dataclass
+class FetchResult:
+    pages: int = 0
+    listed: int = 0
+    without_active_version: int = 0
+    exports_requested: int = 0
+    exports_downloaded: int = 0
+    unchanged_skipped: int = 0
+    errors: int = 0
+    malformed_exports: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    api: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def exportable(self) -> int:
+        return self.listed - self.without_active_version
+
+    @property
+    def coverage(self) -> float:
+        """Share of exportable listed workflows whose export is current after this sync."""
+        if self.exportable == 0:
+            return 1.0
+        return (self.exportable - self.errors) / self.exportable
+
+
+def fetch_workflow_definitions(
+    engine: sa.Engine,
+    customer: Customer,
+    client: ZuoraClient,
+    *,
+    run_id: str,
+    full_refresh: bool = False,
+    batch_size: int = EXPORT_BATCH,
+) -> FetchResult:
+    started = time.monotonic()
+    result = FetchResult()
+    now = datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        lock_customer(conn, customer.id)
+        known = {} if full_refresh else raw.export_fingerprints(conn, customer.id)
+        raw.clear_pages(conn, customer.id)
+
+        pending_pages: deque[raw.RawPage] = deque()
+        fingerprints: dict[int, str] = {}
+        listing_failure: list[BaseException] = []
+
+        def changed_ids() -> Iterator[int]:
+            # Runs on the client's feeder thread: pages are walked as export capacity frees.
+            try:
+                for page in client.iter_workflow_pages():
+                    pending_pages.append(
+                        raw.RawPage(
+                            page_number=page.number,
+                            url=page.url,
+                            body=json.dumps(page.body, ensure_ascii=False, separators=(",", ":")),
+                            item_count=len(page.items),
+                        )
+                    )
+                    for item in page.items:
+                        result.listed += 1
+                        if not has_active_version(item):
+                            # Its plain export would 404: there is nothing to download.
+                            result.without_active_version += 1
+                            continue
+                        fingerprint = list_fingerprint(item)
+                        fingerprints[item.id] = fingerprint
+                        if known.get(item.id) == fingerprint:
+                            result.unchanged_skipped += 1
+                            continue
+                        result.exports_requested += 1
+                        yield item.id
+            except Exception as exc:  # re-raised on the caller's thread below
+                listing_failure.append(exc)
+
+        batch: list[raw.RawExport] = []
+
+        def flush() -> None:
+            pages = [pending_pages.popleft() for _ in range(len(pending_pages))]
+            raw.insert_pages(conn, customer.id, pages, run_id=run_id, at=now)
+            result.pages += len(pages)
+            raw.upsert_exports(conn, customer.id, batch, run_id=run_id, at=now)
+            batch.clear()
+
+        for outcome in client.export_workflows(changed_ids()):
+            if outcome.error is not None:
+                if isinstance(outcome.error, ZuoraAuthenticationError):
+                    raise outcome.error
+                # The last good export stays; the workflow is retried on the next sync because
+                # its stored fingerprint still differs from the listing.
+                result.errors += 1
+                if isinstance(outcome.error, ZuoraMalformedResponseError):
+                    result.malformed_exports += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(str(outcome.error))
+                continue
+            export = outcome.export
+            assert export is not None
+            batch.append(
+                raw.RawExport(
+                    zuora_id=outcome.workflow_id,
+                    content=export.content.decode("utf-8"),
+                    export_hash=export_hash(export.data),
+                    list_fingerprint=fingerprints[outcome.workflow_id],
+                    task_count=len(export.model.tasks),
+                )
+            )
+            result.exports_downloaded += 1
+            if len(batch) >= batch_size:
+                flush()
+        if listing_failure:
+            raise listing_failure[0]
+        flush()
+
+        result.api = client.metrics.as_dict()
+        result.duration_s = time.monotonic() - started
+        sync_runs.record(
+            conn,
+            customer_id=customer.id,
+            run_id=run_id,
+            at=now,
+            full_refresh=full_refresh,
+            listing_complete=True,
+            pages=result.pages,
+            listed=result.listed,
+            exports_requested=result.exports_requested,
+            exports_downloaded=result.exports_downloaded,
+            errors=result.errors,
+            api_calls=int(result.api.get("requests_total", 0)),
+            retries=int(result.api.get("retries_total", 0)),
+        )
+    return result
+

@@ -1,0 +1,140 @@
+"""Step 3 of a sync: apply the stored complete listing to the ``workflows`` table.
+
+Reads only the warehouse (the listing and exports landed by step 1+2), so it makes no API call.
+Soft-deletes only against a complete listing, and refuses a sudden mass deletion unless the
+operator allowed it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete_refused
+from zuora_pipeline.sync.normalize import WorkflowRow, workflow_row
+from zuora_pipeline.warehouse import customers, raw, sync_runs
+from zuora_pipeline.warehouse import workflows as workflow_table
+from zuora_pipeline.warehouse.customers import Customer
+from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
+from zuora_pipeline.zuora.models import WorkflowListItem, parse_list_item
+
+DEFAULT_MAX_DELETE_SHARE = 0.5
+
+
+class NoListingError(RuntimeError):
+    """There is no complete listing to apply yet."""
+
+
+class MassDeleteRefused(RuntimeError):
+    """The shrink guard: the listing would soft-delete too large a share of the workflows."""
+
+
+@dataclass
+class WorkflowsResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    total: int = 0
+    exports_applied: int = 0
+    live_before: int = 0
+    deleted_ids: list[int] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "total": self.total,
+        }
+
+
+def _listed_items(conn: sa.Connection, customer: Customer) -> list[WorkflowListItem]:
+    items: list[WorkflowListItem] = []
+    for body in raw.iter_page_bodies(conn, customer.id):
+        for entry in json.loads(body).get("data") or []:
+            items.append(parse_list_item(entry, customer=customer.name, endpoint="GET /workflows"))
+    return items
+
+
+def apply_listing(
+    engine: sa.Engine,
+    customer: Customer,
+    *,
+    run_id: str,
+    allow_mass_delete: bool = False,
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+) -> WorkflowsResult:
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    result = WorkflowsResult()
+    with write_transaction(engine) as conn:
+        lock_customer(conn, customer.id)
+        page_count, _ = raw.page_stats(conn, customer.id)
+        if page_count == 0:
+            raise NoListingError(
+                f"customer {customer.name!r} has no complete workflow listing yet: materialize "
+                "zuora/workflow_pages (the sync_customer_workflows job) first"
+            )
+        items = _listed_items(conn, customer)
+        export_hashes = raw.export_hashes(conn, customer.id)
+        rows: dict[int, WorkflowRow] = {}
+        hashes: dict[int, str] = {}
+        entries: dict[int, dict] = {}
+        for item in items:
+            row = workflow_row(item)
+            rows[row.zuora_id] = row
+            hashes[row.zuora_id] = row.content_hash(export_hashes.get(row.zuora_id))
+            entries[row.zuora_id] = item.model_dump(mode="json", by_alias=True, exclude_none=False)
+
+        stored = [StoredWorkflow(z, h, d) for z, h, d in workflow_table.stored(conn, customer.id)]
+        diff = diff_workflows(hashes, stored)
+        result.live_before = sum(1 for s in stored if not s.deleted)
+        if not allow_mass_delete and mass_delete_refused(
+            len(diff.deleted), result.live_before, max_delete_share
+        ):
+            raise MassDeleteRefused(
+                f"customer {customer.name!r}: the listing would soft-delete {len(diff.deleted)} of "
+                f"{result.live_before} workflows (more than {max_delete_share:.0%}). If Zuora really "
+                f"lost them, run `zuora-pipeline sync --customer {customer.name} --force "
+                "--allow-mass-delete`; otherwise check the API user's Workflow permissions."
+            )
+
+        workflow_table.upsert_rows(
+            conn,
+            [
+                {
+                    "customer_id": customer.id,
+                    "zuora_id": zuora_id,
+                    "name": rows[zuora_id].name,
+                    "description": rows[zuora_id].description,
+                    "state": rows[zuora_id].state,
+                    "active_version": rows[zuora_id].active_version,
+                    "created_on": rows[zuora_id].created_on,
+                    "updated_on": rows[zuora_id].updated_on,
+                    "list_entry": entries[zuora_id],
+                    "row_hash": hashes[zuora_id],
+                    "last_synced_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for zuora_id in diff.to_write
+            ],
+        )
+        result.exports_applied = workflow_table.copy_exports(conn, customer.id)
+        workflow_table.soft_delete(conn, customer.id, diff.deleted, now)
+        workflow_table.mark_seen(conn, customer.id, now)
+
+        for key, value in diff.stats().items():
+            setattr(result, key, value)
+        result.deleted_ids = list(diff.deleted)
+        sync_runs.record(conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats())
+        customers.record_sync_outcome(conn, customer.id, status="success", synced_at=now)
+    result.duration_s = time.monotonic() - started
+    return result
