@@ -66,19 +66,35 @@ def _transport_reason(exc: Exception) -> str:
     return "dropped_connection"
 
 
-class _Secret:
-    """Holds the client secret so that no repr/vars() dump of the client can show it."""
+class _Secrets:
+    """The client secret and every token the client has sent, kept out of any repr/vars() dump,
+    and able to scrub them from server-provided text (an echoing server would show them)."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_secret", "_tokens", "_lock")
 
-    def __init__(self, value: str) -> None:
-        self._value = value
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._tokens: set[str] = set()  # a few per day
+        self._lock = threading.Lock()
 
     def reveal(self) -> str:
-        return self._value
+        return self._secret
+
+    def saw_token(self, token: str) -> None:
+        with self._lock:
+            self._tokens.add(token)
+
+    def scrub(self, text: str, *extra: str | None) -> str:
+        with self._lock:
+            known = set(self._tokens)
+        # The secret raw and form-encoded (as it travels in the token request body).
+        for s in {self._secret, quote_plus(self._secret), quote(self._secret, safe="")} | known | {e for e in extra if e}:
+            if s:
+                text = text.replace(s, REDACTED)
+        return text
 
     def __repr__(self) -> str:
-        return "_Secret('***')"
+        return "_Secrets('***')"
 
     __str__ = __repr__
 
@@ -119,7 +135,7 @@ class ZuoraClient:
             err.customer = customer
             raise
         self.client_id = client_id
-        self._secret = _Secret(client_secret)
+        self._secret = _Secrets(client_secret)
         self._token_key = (self.base_url, client_id)
         self._tokens = token_cache if token_cache is not None else DEFAULT_TOKEN_CACHE
         self.metrics = ClientMetrics()
@@ -166,13 +182,8 @@ class ZuoraClient:
     # -- secrets hygiene -----------------------------------------------------------------------
 
     def _scrub(self, text: str, *tokens: str | None) -> str:
-        """Remove the secret (raw and form-encoded, as an echoing server would show it) and tokens
-        from text that came from a server before it goes into an error message."""
-        secret = self._secret.reveal()
-        for s in {secret, quote_plus(secret), quote(secret, safe="")} | {t for t in tokens if t}:
-            if s:
-                text = text.replace(s, REDACTED)
-        return text
+        """Remove the secret and tokens from server text before it goes into an error message."""
+        return self._secret.scrub(text, *tokens)
 
     def _body_message(self, response: httpx.Response, token: str | None = None) -> str:
         try:
@@ -204,9 +215,9 @@ class ZuoraClient:
                     f"{type(exc).__name__}",
                     customer=self.customer, endpoint=f"{request.method} {url_path(str(request.url))}",
                 ) from None
-            self.metrics.record_request(
-                kind, response.status_code, time.perf_counter() - started, response.num_bytes_downloaded
-            )
+            # Wire bytes (compressed); a transport that hands over a ready body reports 0 downloaded.
+            nbytes = response.num_bytes_downloaded or len(response.content)
+            self.metrics.record_request(kind, response.status_code, time.perf_counter() - started, nbytes)
             return response, epoch
 
     def _wait_or_give_up(self, failures: int, wait: float, reason: str, give_up: Callable[[], ZuoraError]) -> None:
@@ -293,9 +304,11 @@ class ZuoraClient:
             )
 
     def _token(self, stale: CachedToken | None = None) -> CachedToken:
-        return self._tokens.get(
+        token = self._tokens.get(
             self._token_key, self._fetch_token, margin=self.settings.token_refresh_margin_s, stale=stale
         )
+        self._secret.saw_token(token.access_token)
+        return token
 
     # -- authenticated calls -------------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""What the commands share: the warehouse engine and the Dagster instance."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from zuora_pipeline import config
+from zuora_pipeline.warehouse.engine import get_engine
+from zuora_pipeline.warehouse.migrate import require_schema
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+
+def warehouse(*, check_schema: bool = True) -> sa.Engine:
+    engine = get_engine(config.database_url())
+    if check_schema:
+        require_schema(engine)
+    return engine
+
+
+def dagster_home() -> str:
+    """DAGSTER_HOME, else a directory of our own so CLI runs are kept (and visible in the UI
+    when `dagster dev` is started with the same DAGSTER_HOME)."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str(config.data_dir() / "dagster_home")
+        os.makedirs(home, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = home
+    return home
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    import dagster as dg
+
+    dagster_home()
+    return dg.DagsterInstance.get()

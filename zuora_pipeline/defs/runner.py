@@ -1,0 +1,87 @@
+"""Running the jobs in this process (CLI ``--in-process``, the demo, the bench) and reporting
+each customer's stats from the sync record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, sync_run_config
+from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.warehouse import customers, sync_runs
+
+STAT_KEYS = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries")
+
+
+@dataclass
+class SyncOutcome:
+    customer: str
+    success: bool
+    run_id: str
+    seconds: float
+    stats: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def ensure_partitions(instance: dg.DagsterInstance, names: list[str]) -> None:
+    existing = set(instance.get_dynamic_partitions(customers_partitions.name))
+    missing = [n for n in names if n not in existing]
+    if missing:
+        instance.add_dynamic_partitions(customers_partitions.name, missing)
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            return event.step_failure_data.error.message.strip().splitlines()[0]
+    return None
+
+
+def run_sync(
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    customer: str,
+    *,
+    full_refresh: bool = False,
+    allow_mass_delete: bool = False,
+    tags: dict[str, str] | None = None,
+    log_level: str = "WARNING",
+) -> SyncOutcome:
+    from zuora_pipeline.definitions import defs
+
+    started = time.monotonic()
+    job = defs.resolve_job_def(SYNC_JOB_NAME)
+    result = job.execute_in_process(
+        partition_key=customer,
+        instance=instance,
+        run_config={
+            **sync_run_config(full_refresh=full_refresh, allow_mass_delete=allow_mass_delete),
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
+        tags={"zuora/trigger": "cli", **(tags or {})},
+        raise_on_error=False,
+    )
+    outcome = SyncOutcome(customer, result.success, result.run_id, time.monotonic() - started)
+    with engine.connect() as conn:
+        row = customers.find(conn, customer)
+        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, result.run_id) or {}) if row else {}
+    outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
+    if not result.success:
+        outcome.error = (record.get("error_message") or _first_failure(result) or "run failed")
+    return outcome
+
+
+def run_reextract(instance: dg.DagsterInstance, customer: str) -> dg.ExecuteInProcessResult:
+    from zuora_pipeline.definitions import defs
+
+    return defs.resolve_job_def(REEXTRACT_JOB_NAME).execute_in_process(
+        partition_key=customer,
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        tags={"zuora/trigger": "cli"},
+    )
