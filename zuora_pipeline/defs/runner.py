@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, sync_run_config
+from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.warehouse import customers, sync_runs
 
@@ -82,6 +82,10 @@ def run_reextract(instance: dg.DagsterInstance, customer: str) -> dg.ExecuteInPr
         partition_key=customer,
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # A run config replaces the job's default config, so it says reextract_all again.
+        run_config={
+            "ops": {TASKS_OP: {"config": {"reextract_all": True}}},
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
         tags={"zuora/trigger": "cli"},
     )

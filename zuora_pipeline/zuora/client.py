@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from types import TracebackType
 from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
 import httpx
+from pydantic import ValidationError
 
 from .auth import DEFAULT_TOKEN_CACHE, CachedToken, TokenCache
 from .errors import (
@@ -88,7 +90,9 @@ class _Secrets:
         with self._lock:
             known = set(self._tokens)
         # The secret raw and form-encoded (as it travels in the token request body).
-        for s in {self._secret, quote_plus(self._secret), quote(self._secret, safe="")} | known | {e for e in extra if e}:
+        for s in (
+            {self._secret, quote_plus(self._secret), quote(self._secret, safe="")} | known | {e for e in extra if e}
+        ):
             if s:
                 text = text.replace(s, REDACTED)
         return text
@@ -124,6 +128,7 @@ class ZuoraClient:
         token_cache: TokenCache | None = None,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings or ClientSettings()
         self.customer = customer
@@ -142,12 +147,14 @@ class ZuoraClient:
         s = self.settings
         self._limiter = ConcurrencyLimiter(s.concurrency, adaptive=s.adaptive_concurrency)
         self._backoff = Backoff(base=s.backoff_base, cap=s.backoff_max, max_retry_wait=s.max_retry_wait, rng=rng)
-        self._budget = RetryBudget(s.retry_budget_s)
+        self._budget = RetryBudget(s.retry_budget_s, clock=clock)
         self._sleep = sleep
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(
-                connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                connect=s.connect_timeout,
+                read=s.read_timeout,
+                write=s.read_timeout,
                 # The limiter already bounds requests to the pool size, so waiting for a pooled
                 # connection should be quick; a long wait means something is stuck.
                 pool=s.connect_timeout + s.read_timeout,
@@ -193,7 +200,9 @@ class ZuoraClient:
         return self._scrub(parse_error_body(content), token)
 
     def _err(self, cls: type[ZuoraError], message: str, endpoint: str, status: int | None, **kw: Any) -> ZuoraError:
-        return cls(f"customer {self.customer!r}: {message}", customer=self.customer, endpoint=endpoint, status=status, **kw)
+        return cls(
+            f"customer {self.customer!r}: {message}", customer=self.customer, endpoint=endpoint, status=status, **kw
+        )
 
     # -- one HTTP exchange -----------------------------------------------------------------------
 
@@ -213,7 +222,8 @@ class ZuoraClient:
                 raise ZuoraConnectionError(
                     f"customer {self.customer!r}: {request.method} {url_path(str(request.url))} failed: "
                     f"{type(exc).__name__}",
-                    customer=self.customer, endpoint=f"{request.method} {url_path(str(request.url))}",
+                    customer=self.customer,
+                    endpoint=f"{request.method} {url_path(str(request.url))}",
                 ) from None
             # Wire bytes (compressed); a transport that hands over a ready body reports 0 downloaded.
             nbytes = response.num_bytes_downloaded or len(response.content)
@@ -236,20 +246,31 @@ class ZuoraClient:
             return self._backoff.throttled(failures, server_wait), server_wait
         return self._backoff.exponential(failures), None
 
-    def _transient_error(self, outcome: httpx.Response | Exception, endpoint: str, failures: int,
-                         server_wait: float | None, token: str | None) -> ZuoraError:
+    def _transient_error(
+        self,
+        outcome: httpx.Response | Exception,
+        endpoint: str,
+        failures: int,
+        server_wait: float | None,
+        token: str | None,
+    ) -> ZuoraError:
         tries = f"after {failures} attempt(s)"
         if isinstance(outcome, Exception):
             return self._err(
-                ZuoraConnectionError, f"{endpoint} failed {tries}: {_transport_reason(outcome)} "
-                f"({type(outcome).__name__})", endpoint, None,
+                ZuoraConnectionError,
+                f"{endpoint} failed {tries}: {_transport_reason(outcome)} ({type(outcome).__name__})",
+                endpoint,
+                None,
             )
         status = outcome.status_code
         detail = self._body_message(outcome, token)
         if status == 429:
             return self._err(
-                ZuoraRateLimitedError, f"{endpoint} still rate-limited (HTTP 429) {tries} or out of retry "
-                f"budget: {detail}", endpoint, status, retry_after=server_wait,
+                ZuoraRateLimitedError,
+                f"{endpoint} still rate-limited (HTTP 429) {tries} or out of retry budget: {detail}",
+                endpoint,
+                status,
+                retry_after=server_wait,
             )
         return self._err(ZuoraServerError, f"{endpoint} returned HTTP {status} {tries}: {detail}", endpoint, status)
 
@@ -260,7 +281,9 @@ class ZuoraClient:
             f"Zuora rejected the credentials of customer {self.customer!r} at {self.base_url} ({detail}). "
             f"Check the client id and secret, then `zuora-pipeline customers update {self.customer} ...` "
             f"and `zuora-pipeline customers resume {self.customer}`.",
-            customer=self.customer, endpoint="POST /oauth/token", status=status,
+            customer=self.customer,
+            endpoint="POST /oauth/token",
+            status=status,
         )
 
     def _fetch_token(self) -> TokenResponse:
@@ -269,9 +292,13 @@ class ZuoraClient:
         failures = 0
         while True:
             request = self._http.build_request(
-                "POST", f"{self.base_url}/oauth/token",
-                data={"client_id": self.client_id, "client_secret": self._secret.reveal(),
-                      "grant_type": "client_credentials"},
+                "POST",
+                f"{self.base_url}/oauth/token",
+                data={
+                    "client_id": self.client_id,
+                    "client_secret": self._secret.reveal(),
+                    "grant_type": "client_credentials",
+                },
             )
             outcome, epoch = self._exchange("token", request)
             del request  # holds the secret in its body; drop it before anything can keep it alive
@@ -282,10 +309,23 @@ class ZuoraClient:
                     data = None
                 if not isinstance(data, dict) or not data.get("access_token"):
                     # No excerpt: the body may hold a token.
-                    raise self._err(ZuoraMalformedResponseError,
-                                    f"{endpoint} returned HTTP {outcome.status_code} without an access_token",
-                                    endpoint, outcome.status_code)
-                token = parse_model(TokenResponse, data, workflow_id=None, customer=self.customer, endpoint=endpoint)
+                    raise self._err(
+                        ZuoraMalformedResponseError,
+                        f"{endpoint} returned HTTP {outcome.status_code} without an access_token",
+                        endpoint,
+                        outcome.status_code,
+                    )
+                try:
+                    token = TokenResponse.model_validate(data)
+                except ValidationError as exc:
+                    # Name the field only: pydantic's message would quote the input (the token).
+                    field = ".".join(str(p) for p in exc.errors(include_input=False)[0]["loc"])
+                    raise self._err(
+                        ZuoraMalformedResponseError,
+                        f"{endpoint} returned an unusable token response (field {field!r})",
+                        endpoint,
+                        outcome.status_code,
+                    ) from None
                 self.metrics.record_token()
                 self._limiter.succeeded()
                 return token
@@ -300,7 +340,7 @@ class ZuoraClient:
             else:
                 (wait, server_wait), reason = self._retry_wait(outcome, failures, epoch), str(outcome.status_code)
             self._wait_or_give_up(
-                failures, wait, reason, lambda: self._transient_error(outcome, endpoint, failures, server_wait, None)
+                failures, wait, reason, partial(self._transient_error, outcome, endpoint, failures, server_wait, None)
             )
 
     def _token(self, stale: CachedToken | None = None) -> CachedToken:
@@ -344,16 +384,18 @@ class ZuoraClient:
                 wait, server_wait, reason = self._backoff.exponential(failures), None, _transport_reason(outcome)
             else:
                 (wait, server_wait), reason = self._retry_wait(outcome, failures, epoch), str(outcome.status_code)
-            access = token.access_token
             self._wait_or_give_up(
-                failures, wait, reason,
-                lambda: self._transient_error(outcome, endpoint, failures, server_wait, access),
+                failures,
+                wait,
+                reason,
+                partial(self._transient_error, outcome, endpoint, failures, server_wait, token.access_token),
             )
 
     def _auth_error_for(self, endpoint: str, response: httpx.Response, token: CachedToken) -> ZuoraAuthenticationError:
         err = self._auth_error(
             f"{endpoint} still returned HTTP 401 after a token refresh: "
-            f"{self._body_message(response, token.access_token)}", 401,
+            f"{self._body_message(response, token.access_token)}",
+            401,
         )
         err.endpoint = endpoint
         return err
@@ -365,8 +407,12 @@ class ZuoraClient:
             raise self._err(ZuoraNotFoundError, f"{endpoint} returned HTTP 404 (not found): {detail}", endpoint, status)
         if 300 <= status < 400:
             where = self._scrub(response.headers.get("Location", "?"), token)
-            raise self._err(ZuoraRequestError, f"{endpoint} redirected (HTTP {status}) to {excerpt(where, 120)}; "
-                            "redirects are not followed", endpoint, status)
+            raise self._err(
+                ZuoraRequestError,
+                f"{endpoint} redirected (HTTP {status}) to {excerpt(where, 120)}; redirects are not followed",
+                endpoint,
+                status,
+            )
         if status >= 500:
             raise self._err(ZuoraServerError, f"{endpoint} returned HTTP {status}: {detail}", endpoint, status)
         hint = " (does the API user have the Workflow permission?)" if status == 403 else ""
@@ -382,8 +428,13 @@ class ZuoraClient:
             problem = "is not a JSON object"
         if not isinstance(data, dict):
             body = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
-            raise self._err(ZuoraMalformedResponseError, f"{what} ({endpoint}) {problem}: {body!r}",
-                            endpoint, response.status_code, body_excerpt=body)
+            raise self._err(
+                ZuoraMalformedResponseError,
+                f"{what} ({endpoint}) {problem}: {body!r}",
+                endpoint,
+                response.status_code,
+                body_excerpt=body,
+            )
         return data
 
     # -- public API ----------------------------------------------------------------------------
@@ -405,10 +456,17 @@ class ZuoraClient:
             if not isinstance(raw_items, list):
                 problem = "has no `data` array" if raw_items is None else "has a `data` that is not an array"
                 body_excerpt = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
-                raise self._err(ZuoraMalformedResponseError, f"{what} ({endpoint}) {problem}: {body_excerpt!r}",
-                                endpoint, response.status_code, body_excerpt=body_excerpt)
+                raise self._err(
+                    ZuoraMalformedResponseError,
+                    f"{what} ({endpoint}) {problem}: {body_excerpt!r}",
+                    endpoint,
+                    response.status_code,
+                    body_excerpt=body_excerpt,
+                )
             items = [
-                parse_list_item(raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})")
+                parse_list_item(
+                    raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})"
+                )
                 for i, raw in enumerate(raw_items)
             ]
             guard.after_page(number, url, (item.id for item in items))
@@ -417,7 +475,8 @@ class ZuoraClient:
             # Stop on a missing/null/"" next_page, or on an empty page (ZUORA_API.md section 3).
             next_url = (
                 resolve_next_page(raw_next.strip(), self.base_url, customer=self.customer, page=number)
-                if isinstance(raw_next, str) and raw_next.strip() and items else None
+                if isinstance(raw_next, str) and raw_next.strip() and items
+                else None
             )
             yield WorkflowPage(number=number, url=url, body=body, items=items, next_page=next_url)
             url = next_url

@@ -8,7 +8,7 @@ Zone-less values are taken as UTC (Zuora's servers and examples are UTC).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 _UTC_SUFFIX = re.compile(r"\s*(UTC|GMT)$", re.IGNORECASE)
 # fromisoformat accepts at most 6 fractional digits; some servers send 7-9.
@@ -42,5 +42,5 @@ def parse_zuora_datetime(value: object) -> datetime | None:
     else:
         raise ValueError(f"unrecognised date/time of type {type(value).__name__}")
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)

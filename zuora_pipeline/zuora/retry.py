@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS: frozenset[int] = frozenset({429, 500, 502, 503, 504})
@@ -45,8 +46,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -94,10 +95,16 @@ _shared_rng = random.Random()
 
 
 class RetryBudget:
-    """Total seconds a client may spend sleeping on retries (thread-safe)."""
+    """Wall-clock seconds a client may spend waiting on retries (thread-safe).
 
-    def __init__(self, seconds: float) -> None:
+    Waits that overlap count once: eight threads sleeping through the same 120 s Retry-After cost
+    120 s of budget, not 960 s, so a throttled-but-healthy sync is not failed for waiting in parallel.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._remaining = seconds
+        self._clock = clock
+        self._covered_until = float("-inf")  # end of the latest wait already paid for
         self._lock = threading.Lock()
 
     @property
@@ -106,11 +113,16 @@ class RetryBudget:
             return self._remaining
 
     def take(self, seconds: float) -> bool:
-        """Reserve `seconds` of waiting; False (nothing reserved) if the budget cannot cover it."""
+        """Reserve a wait of `seconds` starting now; False (nothing reserved) if the budget cannot
+        cover the part of it not already covered by other threads' waits."""
         with self._lock:
-            if seconds > self._remaining:
+            start = self._clock()
+            end = start + seconds
+            cost = max(0.0, end - max(start, self._covered_until))
+            if cost > self._remaining:
                 return False
-            self._remaining -= seconds
+            self._remaining -= cost
+            self._covered_until = max(self._covered_until, end)
             return True
 
 

@@ -147,7 +147,8 @@ def resolve_next_page(next_page: str, base_url: str, *, customer: str | None = N
         target = base.join(next_page)
     except (httpx.InvalidURL, ValueError, TypeError):
         raise ZuoraPaginationError(
-            f"customer {customer!r}: page {page} has an unusable next_page URL", customer=customer,
+            f"customer {customer!r}: page {page} has an unusable next_page URL",
+            customer=customer,
             endpoint="GET /workflows",
         ) from None
     if target.userinfo or (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):

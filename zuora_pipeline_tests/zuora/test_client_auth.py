@@ -24,7 +24,9 @@ def test_token_request_shape_and_reuse() -> None:
     assert req.headers["content-type"] == "application/x-www-form-urlencoded"
     assert "authorization" not in req.headers
     assert parse_qs(req.content.decode()) == {
-        "client_id": [CLIENT_ID], "client_secret": [SECRET], "grant_type": ["client_credentials"]
+        "client_id": [CLIENT_ID],
+        "client_secret": [SECRET],
+        "grant_type": ["client_credentials"],
     }
     api = [r for r in fake.requests if r.url.path != "/oauth/token"]
     assert all(r.headers["authorization"].startswith("Bearer tok") for r in api)
@@ -40,8 +42,10 @@ def test_token_shared_between_clients_of_same_base_and_id() -> None:
     assert fake.tokens_issued == 1
 
 
-@pytest.mark.parametrize(("expires_in", "margin", "expected"),
-                         [(3599, 60, 3539), (None, 60, 3540), (0, 60, 3540), (100, 60, 50), (10, 0, 10)])
+@pytest.mark.parametrize(
+    ("expires_in", "margin", "expected"),
+    [(3599, 60, 3539), (None, 60, 3540), (0, 60, 3540), (100, 60, 50), (10, 0, 10)],
+)
 def test_token_lifetime(expires_in: float | None, margin: float, expected: float) -> None:
     assert token_lifetime(expires_in, margin) == expected
 
@@ -74,8 +78,13 @@ def test_401_refreshes_once_and_replays() -> None:
 
 def test_401_surviving_a_refresh_is_an_authentication_error() -> None:
     fake = FakeZuora()
-    fake.add_fault(lambda r: httpx.Response(401, json={"message": "Authentication error"})
-                   if r.url.path.startswith("/workflows") else None)
+    fake.add_fault(
+        lambda r: (
+            httpx.Response(401, json={"message": "Authentication error"})
+            if r.url.path.startswith("/workflows")
+            else None
+        )
+    )
     with make_client(fake) as client, pytest.raises(ZuoraAuthenticationError) as info:
         client.get_workflow(1)
     assert fake.tokens_issued == 2  # the first token, then exactly one refresh
@@ -142,8 +151,13 @@ def test_any_other_token_status_is_an_auth_error(status: int) -> None:
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_token_endpoint_429_and_5xx_are_retried(status: int) -> None:
     fake = FakeZuora()
-    fake.add_fault(once(lambda r: r.url.path == "/oauth/token",
-                        lambda: httpx.Response(status, headers={"Retry-After": "1"}), times=2))
+    fake.add_fault(
+        once(
+            lambda r: r.url.path == "/oauth/token",
+            lambda: httpx.Response(status, headers={"Retry-After": "1"}),
+            times=2,
+        )
+    )
     with make_client(fake) as client:
         assert client.get_workflow(1).id == 1
     assert fake.count("/oauth/token") == 3
@@ -152,7 +166,26 @@ def test_token_endpoint_429_and_5xx_are_retried(status: int) -> None:
 
 def test_token_response_without_access_token() -> None:
     fake = FakeZuora()
-    fake.add_fault(lambda r: httpx.Response(200, json={"token_type": "bearer"}) if r.url.path == "/oauth/token" else None)
+    fake.add_fault(
+        lambda r: httpx.Response(200, json={"token_type": "bearer"}) if r.url.path == "/oauth/token" else None
+    )
     from zuora_pipeline.zuora import ZuoraMalformedResponseError
+
     with make_client(fake) as client, pytest.raises(ZuoraMalformedResponseError, match="access_token"):
         client.get_workflow(1)
+
+
+def test_token_response_with_unusable_field_names_the_field_not_the_token() -> None:
+    fake = FakeZuora()
+    fake.add_fault(
+        lambda r: (
+            httpx.Response(200, json={"access_token": "tok-visible", "expires_in": "soon"})
+            if r.url.path == "/oauth/token"
+            else None
+        )
+    )
+    from zuora_pipeline.zuora import ZuoraMalformedResponseError
+
+    with make_client(fake) as client, pytest.raises(ZuoraMalformedResponseError, match="'expires_in'") as info:
+        client.get_workflow(1)
+    assert "tok-visible" not in str(info.value) + repr(info.value)

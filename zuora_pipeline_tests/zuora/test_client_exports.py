@@ -37,9 +37,13 @@ def test_export_workflow() -> None:
 def test_export_version_param_and_gzip() -> None:
     fake = FakeZuora()
     raw = json.dumps(export_body(2)).encode()
-    fake.add_fault(lambda r: httpx.Response(200, stream=httpx.ByteStream(gzip.compress(raw)),
-                                            headers={"Content-Encoding": "gzip"})
-                   if r.url.path == "/workflows/2/export" else None)
+    fake.add_fault(
+        lambda r: (
+            httpx.Response(200, stream=httpx.ByteStream(gzip.compress(raw)), headers={"Content-Encoding": "gzip"})
+            if r.url.path == "/workflows/2/export"
+            else None
+        )
+    )
     with make_client(fake) as client:
         client.get_workflow(1)
         before = client.metrics.bytes_received
@@ -59,9 +63,17 @@ def test_bad_ids_never_reach_a_url(bad: object) -> None:
 
 def test_export_task_without_id_is_validation_error() -> None:
     fake = FakeZuora()
-    fake.add_fault(lambda r: httpx.Response(200, json={"workflow": {"id": 1}, "tasks": [{"name": "x"}]})
-                   if r.url.path.endswith("/export") else None)
-    with make_client(fake) as client, pytest.raises(ZuoraValidationError, match="workflow 4: required field 'tasks.0.id'"):
+    fake.add_fault(
+        lambda r: (
+            httpx.Response(200, json={"workflow": {"id": 1}, "tasks": [{"name": "x"}]})
+            if r.url.path.endswith("/export")
+            else None
+        )
+    )
+    with (
+        make_client(fake) as client,
+        pytest.raises(ZuoraValidationError, match="workflow 4: required field 'tasks.0.id'"),
+    ):
         client.export_workflow(4)
 
 

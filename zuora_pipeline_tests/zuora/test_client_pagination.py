@@ -22,6 +22,7 @@ def pages_fault(pages: dict[int, Callable[[], httpx.Response]]) -> Callable[[htt
             return None
         page = int(request.url.params.get("page", "1"))
         return pages[page]() if page in pages else None
+
     return fault
 
 
@@ -73,8 +74,14 @@ def test_stops_on_empty_page_even_with_next_page() -> None:
 
 def test_next_page_loop_detected_before_requesting_again() -> None:
     fake = FakeZuora()
-    fake.add_fault(pages_fault({1: page([1], f"{BASE}/workflows?page=2&page_length=50"),
-                                2: page([2], f"{BASE}/workflows?page_length=50&page=1")}))
+    fake.add_fault(
+        pages_fault(
+            {
+                1: page([1], f"{BASE}/workflows?page=2&page_length=50"),
+                2: page([2], f"{BASE}/workflows?page_length=50&page=1"),
+            }
+        )
+    )
     with pytest.raises(ZuoraPaginationError) as info:
         walk(fake)
     msg = str(info.value)

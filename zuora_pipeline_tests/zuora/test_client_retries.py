@@ -1,5 +1,7 @@
 """Retries of single calls: 429 waits, 5xx and transport errors with backoff, attempt and budget caps."""
 
+from datetime import UTC
+
 import httpx
 import pytest
 
@@ -49,9 +51,10 @@ def test_429_waits(headers: dict[str, str], low: float, high: float) -> None:
 
 
 def test_retry_after_http_date() -> None:
+    from datetime import datetime, timedelta
     from email.utils import format_datetime
-    from datetime import datetime, timedelta, timezone
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     fake = FakeZuora()
     fake.add_fault(once(is_get, lambda: httpx.Response(429, headers={"Retry-After": when})))
     sleep, _ = run_get(fake)
@@ -71,8 +74,13 @@ def test_5xx_retried_with_backoff(status: int) -> None:
 
 @pytest.mark.parametrize(
     "exc",
-    [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.ReadTimeout("slow"),
-     httpx.RemoteProtocolError("peer closed connection"), httpx.ReadError("reset")],
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("peer closed connection"),
+        httpx.ReadError("reset"),
+    ],
 )
 def test_transport_errors_retried(exc: Exception) -> None:
     fake = FakeZuora()
@@ -81,13 +89,28 @@ def test_transport_errors_retried(exc: Exception) -> None:
     assert fake.count("/workflows/1") == 3 and len(sleep.waits) == 2
 
 
-@pytest.mark.parametrize(("status", "error"), [(400, ZuoraRequestError), (403, ZuoraRequestError),
-                                               (404, ZuoraNotFoundError), (422, ZuoraRequestError),
-                                               (501, ZuoraServerError), (302, ZuoraRequestError)])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, ZuoraRequestError),
+        (403, ZuoraRequestError),
+        (404, ZuoraNotFoundError),
+        (422, ZuoraRequestError),
+        (501, ZuoraServerError),
+        (302, ZuoraRequestError),
+    ],
+)
 def test_not_retried(status: int, error: type[Exception]) -> None:
     fake = FakeZuora()
-    fake.add_fault(lambda r: httpx.Response(status, json={"errors": [{"status": status, "title": "no"}]},
-                                            headers={"Location": "https://evil.com/"}) if is_get(r) else None)
+    fake.add_fault(
+        lambda r: (
+            httpx.Response(
+                status, json={"errors": [{"status": status, "title": "no"}]}, headers={"Location": "https://evil.com/"}
+            )
+            if is_get(r)
+            else None
+        )
+    )
     sleep = SleepRecorder()
     with make_client(fake, sleep=sleep) as client, pytest.raises(error) as info:
         client.get_workflow(1)

@@ -1,10 +1,10 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from zuora_pipeline.zuora import parse_zuora_datetime
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(

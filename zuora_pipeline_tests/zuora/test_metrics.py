@@ -26,9 +26,12 @@ def test_as_dict_is_flat_numeric() -> None:
 
 def test_metrics_thread_safe_counts() -> None:
     import threading
+
     m = ClientMetrics()
-    threads = [threading.Thread(target=lambda: [m.record_request("export", 200, 0.001, 10) for _ in range(1000)])
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: [m.record_request("export", 200, 0.001, 10) for _ in range(1000)])
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def test_spec_list_example(list_example: dict[str, Any]) -> None:
     assert item.status == "Active"
     assert (item.callout_trigger, item.ondemand_trigger, item.scheduled_trigger) == (True, True, False)
     assert item.interval is None and item.timezone is None
-    assert item.created_at == datetime(2019, 5, 31, 14, 52, 38, 171000, tzinfo=timezone.utc)
+    assert item.created_at == datetime(2019, 5, 31, 14, 52, 38, 171000, tzinfo=UTC)
     assert item.active_version is not None and item.active_version.id == 49
     assert item.active_version.version == "0.0.1"
     assert [v.version for v in item.latest_inactive_verisons] == ["0.0.2", "0.0.3"]
@@ -68,7 +68,12 @@ def test_spec_export_example() -> None:
     assert task.tags == [""] and task.css == {"top": "160px", "left": "470px"}
     assert task.model_extra is not None and "iterate_row_reference" in task.model_extra
     link = export.linkages[0]
-    assert (link.source_workflow_id, link.source_task_id, link.target_task_id, link.linkage_type) == (286, None, 849, "Start")
+    assert (link.source_workflow_id, link.source_task_id, link.target_task_id, link.linkage_type) == (
+        286,
+        None,
+        849,
+        "Start",
+    )
 
 
 def test_spec_token_example() -> None:
@@ -93,18 +98,29 @@ def test_active_version_absent_variants(variant: str) -> None:
 
 def test_tolerant_values_and_unknown_fields_kept() -> None:
     item = WorkflowListItem.model_validate(
-        {"id": "48", "name": "n", "description": None, "timezone": "", "interval": "0 0 * * *",
-         "createdAt": "2019-09-19 18:25:33 UTC", "updatedAt": "2021-02-04T13:39:10.530+08:00",
-         "latest_inactive_verisons": None, "brandNewField": {"a": 1}}
+        {
+            "id": "48",
+            "name": "n",
+            "description": None,
+            "timezone": "",
+            "interval": "0 0 * * *",
+            "createdAt": "2019-09-19 18:25:33 UTC",
+            "updatedAt": "2021-02-04T13:39:10.530+08:00",
+            "latest_inactive_verisons": None,
+            "brandNewField": {"a": 1},
+        }
     )
     assert item.id == 48 and item.timezone is None and item.interval == "0 0 * * *"
-    assert item.updated_at == datetime(2021, 2, 4, 5, 39, 10, 530000, tzinfo=timezone.utc)
+    assert item.updated_at == datetime(2021, 2, 4, 5, 39, 10, 530000, tzinfo=UTC)
     assert item.latest_inactive_verisons == []
     assert item.model_extra == {"brandNewField": {"a": 1}}
     export = ExportModel.model_validate(
-        {"workflow": {"id": "7", "new": 1}, "tasks": [{"id": "9", "task_id": "", "object_id": 123, "zuora_org_ids": []}],
-         "linkages": [{"target_task_id": 9, "linkage_type": "For Each"}, {"linkage_type": "Case_3"}],
-         "workflow_definition": {"name": "x", "category": "y"}}
+        {
+            "workflow": {"id": "7", "new": 1},
+            "tasks": [{"id": "9", "task_id": "", "object_id": 123, "zuora_org_ids": []}],
+            "linkages": [{"target_task_id": 9, "linkage_type": "For Each"}, {"linkage_type": "Case_3"}],
+            "workflow_definition": {"name": "x", "category": "y"},
+        }
     )
     assert export.workflow.id == 7 and export.tasks[0].id == 9 and export.tasks[0].task_id is None
     assert export.tasks[0].object_id == "123"

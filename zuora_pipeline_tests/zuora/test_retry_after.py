@@ -1,12 +1,12 @@
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from zuora_pipeline.zuora import parse_retry_after
 from zuora_pipeline.zuora.retry import Backoff, RetryBudget, parse_ratelimit_reset
 
-NOW = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+NOW = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -53,9 +53,22 @@ def test_throttled_honours_server_wait_with_cap_and_floor() -> None:
     assert all(b.throttled(3, None) >= 0.5 for _ in range(50))
 
 
-def test_retry_budget() -> None:
-    budget = RetryBudget(10)
+def test_retry_budget_sequential_waits_add_up() -> None:
+    now = [0.0]
+    budget = RetryBudget(10, clock=lambda: now[0])
     assert budget.take(6)
+    now[0] += 6
     assert not budget.take(5)  # would overdraw: nothing taken
     assert budget.take(4)
     assert budget.remaining == 0
+
+
+def test_retry_budget_overlapping_waits_count_once() -> None:
+    now = [0.0]
+    budget = RetryBudget(150, clock=lambda: now[0])
+    # eight threads throttled together, each told Retry-After: 120
+    assert all(budget.take(120) for _ in range(8))
+    assert budget.remaining == 30
+    now[0] += 100
+    assert budget.take(30)  # 100..130 overlaps the paid-for 0..120: costs 10
+    assert budget.remaining == 20

@@ -10,9 +10,17 @@ from zuora_pipeline.zuora import (
 from zuora_pipeline.zuora.urls import resolve_next_page
 
 DOCUMENTED = [
-    "rest.test.zuora.com", "rest.sandbox.na.zuora.com", "rest.apisandbox.zuora.com", "rest.na.zuora.com",
-    "rest.zuora.com", "rest.test.eu.zuora.com", "rest.sandbox.eu.zuora.com", "rest.eu.zuora.com",
-    "rest.test.ap.zuora.com", "rest.ap.zuora.com", "rest.pt1.zuora.com",
+    "rest.test.zuora.com",
+    "rest.sandbox.na.zuora.com",
+    "rest.apisandbox.zuora.com",
+    "rest.na.zuora.com",
+    "rest.zuora.com",
+    "rest.test.eu.zuora.com",
+    "rest.sandbox.eu.zuora.com",
+    "rest.eu.zuora.com",
+    "rest.test.ap.zuora.com",
+    "rest.ap.zuora.com",
+    "rest.pt1.zuora.com",
 ]
 
 
@@ -61,7 +69,9 @@ def test_unsafe_base_url_error_is_a_value_error() -> None:
 
 
 def test_listed_hosts() -> None:
-    assert check_base_url("https://zuora.internal.example", ["zuora.internal.example"]) == "https://zuora.internal.example"
+    assert (
+        check_base_url("https://zuora.internal.example", ["zuora.internal.example"]) == "https://zuora.internal.example"
+    )
     # host:port pins the port; a bare host allows any port
     assert check_base_url("https://proxy.example:8443", ["proxy.example:8443"]) == "https://proxy.example:8443"
     with pytest.raises(UnsafeBaseUrlError):
@@ -71,10 +81,12 @@ def test_listed_hosts() -> None:
 
 @pytest.mark.parametrize(
     ("url", "entry", "normalised"),
-    [("http://127.0.0.1:8080", "127.0.0.1:8080", "http://127.0.0.1:8080"),
-     ("http://localhost:9/", "localhost", "http://localhost:9"),
-     ("http://[::1]:8080", "[::1]:8080", "http://[::1]:8080"),
-     ("http://127.0.0.2:80", "127.0.0.2", "http://127.0.0.2")],
+    [
+        ("http://127.0.0.1:8080", "127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:9/", "localhost", "http://localhost:9"),
+        ("http://[::1]:8080", "[::1]:8080", "http://[::1]:8080"),
+        ("http://127.0.0.2:80", "127.0.0.2", "http://127.0.0.2"),
+    ],
 )
 def test_plain_http_only_for_listed_loopback(url: str, entry: str, normalised: str) -> None:
     assert check_base_url(url, [entry]) == normalised
@@ -106,7 +118,10 @@ BASE = "https://rest.zuora.com"
 @pytest.mark.parametrize(
     ("next_page", "expected"),
     [
-        ("https://rest.zuora.com/workflows?page=2&page_length=50", "https://rest.zuora.com/workflows?page=2&page_length=50"),
+        (
+            "https://rest.zuora.com/workflows?page=2&page_length=50",
+            "https://rest.zuora.com/workflows?page=2&page_length=50",
+        ),
         ("/workflows?page=2&page_length=50", "https://rest.zuora.com/workflows?page=2&page_length=50"),
         ("workflows?page=3", "https://rest.zuora.com/workflows?page=3"),
         ("https://REST.zuora.com:443/workflows?page=2", "https://rest.zuora.com/workflows?page=2"),

@@ -1,0 +1,113 @@
+"""The hourly schedule and the customer partitions sensor, evaluated as the daemon would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from zuora_pipeline.definitions import defs
+from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.schedules import hourly_workflow_sync
+from zuora_pipeline.defs.sensors import customer_partitions_sensor
+from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse.transactions import write_transaction
+
+
+def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
+    with write_transaction(engine) as conn:
+        customers.add(conn, name=name, base_url="https://rest.zuora.com", client_id="c" * 36,
+                      client_secret_encrypted="x")
+        if status != customers.ACTIVE:
+            customers.set_status(conn, name, status)
+
+
+def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipeline):
+    for name in ("acme", "globex", "initech"):
+        _add(pipeline.engine, name)
+    _add(pipeline.engine, "paused-co", customers.PAUSED)
+    pipeline.instance.add_dynamic_partitions(
+        customers_partitions.name, ["acme", "globex", "initech", "paused-co"]
+    )
+    context = dg.build_schedule_context(
+        instance=pipeline.instance,
+        scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+        instance_ref=pipeline.instance.get_ref(),
+    )
+
+    data = hourly_workflow_sync.evaluate_tick(context)
+
+    requests = data.run_requests or []
+    assert sorted(r.partition_key for r in requests) == ["acme", "globex", "initech"]
+    assert len({r.run_key for r in requests}) == 3
+    assert all(r.tags["dagster/partition"] == r.partition_key for r in requests)
+
+
+def test_schedule_skips_when_no_customer_is_active(pipeline):
+    context = dg.build_schedule_context(
+        instance=pipeline.instance,
+        scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+        instance_ref=pipeline.instance.get_ref(),
+    )
+    data = hourly_workflow_sync.evaluate_tick(context)
+    assert not data.run_requests
+    assert data.skip_message
+
+
+def _tick(pipeline, cursor: str | None = None):
+    context = dg.build_sensor_context(
+        instance=pipeline.instance,
+        definitions=defs,
+        instance_ref=pipeline.instance.get_ref(),
+        cursor=cursor,
+    )
+    data = customer_partitions_sensor.evaluate_tick(context)
+    # build_sensor_context does not apply partition requests: do what the daemon does.
+    for request in data.dynamic_partitions_requests or []:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            pipeline.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                pipeline.instance.delete_dynamic_partition(request.partitions_def_name, key)
+    return data
+
+
+def test_sensor_adds_partitions_and_requests_onboarding_runs(pipeline):
+    _add(pipeline.engine, "acme")
+    _add(pipeline.engine, "globex")
+    _add(pipeline.engine, "sleepy", customers.PAUSED)
+
+    data = _tick(pipeline)
+
+    assert set(pipeline.instance.get_dynamic_partitions("customers")) == {"acme", "globex", "sleepy"}
+    assert sorted(r.partition_key for r in data.run_requests) == ["acme", "globex"]
+    assert all(r.run_key.startswith("onboard:") for r in data.run_requests)
+
+    again = _tick(pipeline, data.cursor)
+    assert not again.run_requests and not again.dynamic_partitions_requests
+
+
+def test_sensor_drops_partitions_of_removed_customers(pipeline):
+    _add(pipeline.engine, "acme")
+    first = _tick(pipeline)
+    with write_transaction(pipeline.engine) as conn:
+        customers.remove(conn, "acme")
+
+    _tick(pipeline, first.cursor)
+
+    assert pipeline.instance.get_dynamic_partitions("customers") == []
+
+
+def test_sensor_resyncs_a_customer_whose_credentials_changed(pipeline):
+    _add(pipeline.engine, "acme")
+    _add(pipeline.engine, "globex")
+    first = _tick(pipeline)
+    with write_transaction(pipeline.engine) as conn:
+        customers.update(conn, "acme", client_id="d" * 36)
+
+    data = _tick(pipeline, first.cursor)
+
+    assert [r.partition_key for r in data.run_requests] == ["acme"]
+    assert data.run_requests[0].run_key.startswith("credentials:acme:")

@@ -1,0 +1,28 @@
+import pytest
+import sqlalchemy as sa
+
+from zuora_pipeline.warehouse import migrate
+from zuora_pipeline.warehouse.engine import create_warehouse_engine
+from zuora_pipeline.warehouse.migrate import SchemaMissingError
+
+
+def test_upgrade_is_idempotent_on_sqlite(tmp_path):
+    engine = create_warehouse_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with pytest.raises(SchemaMissingError, match="zuora-pipeline db upgrade"):
+        migrate.require_schema(engine)
+    assert migrate.upgrade(engine) == (None, migrate.head_revision())
+    assert migrate.upgrade(engine) == (migrate.head_revision(), migrate.head_revision())
+    migrate.require_schema(engine)
+    assert {"customers", "workflows", "tasks", "raw_workflow_pages", "raw_workflow_exports",
+            "sync_runs"} <= set(sa.inspect(engine).get_table_names())
+
+
+def test_upgrade_is_idempotent_on_postgres(pg_url):
+    engine = create_warehouse_engine(pg_url)
+    before, after = migrate.upgrade(engine)
+    assert before == after == migrate.head_revision()
+    migrate.require_schema(engine)
+    columns = {c["name"]: c for c in sa.inspect(engine).get_columns("workflows")}
+    assert type(columns["json_export"]["type"]).__name__ == "JSONB"
+    indexes = {i["name"] for i in sa.inspect(engine).get_indexes("workflows")}
+    assert {"ix_workflows_customer_id", "ix_workflows_zuora_id", "ix_workflows_state"} <= indexes
