@@ -52,6 +52,15 @@ def _int_or_none(raw: str | None) -> int | None:
         return None
 
 
+def _page_params(request: Request | None) -> tuple[int, int]:
+    """(page, page_length) of a list request, defaulted and clamped, for the "mutate" fault."""
+    if request is None:
+        return 1, DEFAULT_PAGE_LENGTH
+    page = _int_or_none(request.query.get("page", "1")) or 1
+    length = _int_or_none(request.query.get("page_length", str(DEFAULT_PAGE_LENGTH))) or DEFAULT_PAGE_LENGTH
+    return max(page, 1), min(max(length, 1), MAX_PAGE_LENGTH)
+
+
 def retry_after_seconds(value: str) -> int:
     """Seconds a Retry-After value (delta-seconds or HTTP-date) asks for; used for RateLimit-Reset."""
     if value.strip().isdigit():
@@ -134,7 +143,7 @@ class WorkflowApi:
         if fault is not None:
             self.state.stats.faults_injected[fault.kind] += 1
         await self._latency(config)
-        reply = await self._fault_reply(fault, endpoint, raw_id, tenant, config)
+        reply = await self._fault_reply(fault, endpoint, raw_id, tenant, config, request)
         if reply is None:
             if endpoint == "list":
                 reply = self._list(request, tenant, config, empty=fault is not None and fault.kind == "empty")
@@ -148,7 +157,7 @@ class WorkflowApi:
         await self._send(send, request, endpoint, reply, extra, mode)
 
     async def _fault_reply(self, fault: Fault | None, endpoint: str, raw_id: str | None, tenant: Tenant | None,
-                           config: SimulatorConfig) -> Reply | None:
+                           config: SimulatorConfig, request: Request | None = None) -> Reply | None:
         """A replacement reply for faults that replace the answer; side effects for the rest."""
         if fault is None:
             return None
@@ -157,8 +166,10 @@ class WorkflowApi:
             await asyncio.sleep(self.state.faults.hang_s)
             return None
         if kind == "mutate" and tenant is not None:
+            page, page_length = _page_params(request)
             tenant.mutate(add=int(fault.mutation.get("add", 0)), delete=int(fault.mutation.get("delete", 0)),
-                          update=int(fault.mutation.get("update", 0)), seed=int(fault.mutation.get("seed", 0)))
+                          update=int(fault.mutation.get("update", 0)), seed=int(fault.mutation.get("seed", 0)),
+                          delete_before=(page - 1) * page_length)
             return None
         if kind not in _IMMEDIATE_FAULTS:
             return None

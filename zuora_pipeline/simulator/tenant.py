@@ -202,9 +202,14 @@ class Tenant:
             self._publish_version(definition, task_count_around(rng, self.mean_tasks), rng)
         self._touch(definition)
 
-    def mutate(self, *, add: int = 0, update: int = 0, delete: int = 0, seed: int = 0) -> MutationOutcome:
+    def mutate(self, *, add: int = 0, update: int = 0, delete: int = 0, seed: int = 0,
+               delete_before: int | None = None) -> MutationOutcome:
+        """Delete, then update, then add. ``delete_before`` (the "mutate" fault) restricts deletions
+        to the first N positions when there are enough of them: deleting from pages a client has
+        already read shifts every later item to an earlier page, which is the hazard to simulate."""
         rng = self._next_rng(seed)
-        deleted = sorted(rng.sample(self.order, min(delete, len(self.order))))
+        pool = self.order[:delete_before] if delete_before and delete_before >= delete else self.order
+        deleted = sorted(rng.sample(pool, min(delete, len(pool))))
         for workflow_id in deleted:
             self.delete_workflow(workflow_id)
         updated = sorted(rng.sample(self.order, min(update, len(self.order))))

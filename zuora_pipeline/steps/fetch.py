@@ -1,14 +1,21 @@
 """Step 1+2 of a sync: walk the listing and download the exports that changed, streaming.
 
-Exports start while pages are still being walked: the page walk runs inside the generator that
-feeds the client's bounded export pool, and each finished export is written in batches as it
-arrives. Everything commits in one transaction, so a failed walk (loop, malformed page, bad
-credentials) leaves the previous listing and exports exactly as they were.
+A walker thread follows ``next_page`` ahead of the exports, so exports start while pages are still
+being listed; the client's shared limiter keeps pages and exports together under its cap. Each
+finished export is written in batches as it arrives. Everything commits in one transaction, so a
+failed walk (loop, malformed page, bad credentials) leaves the previous listing and exports
+exactly as they were.
+
+Before the listing may drive deletions, every stored workflow missing from it is confirmed gone
+with ``GET /workflows/{id}``: page-number pagination skips an entry when a workflow is deleted
+mid-walk, and a skipped entry must not turn into a soft delete.
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -20,15 +27,22 @@ import sqlalchemy as sa
 from zuora_pipeline.sync.hashing import export_hash
 from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
 from zuora_pipeline.warehouse import raw, sync_runs
+from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
 from zuora_pipeline.zuora import (
+    WorkflowPage,
     ZuoraAuthenticationError,
     ZuoraClient,
     ZuoraMalformedResponseError,
+    ZuoraNotFoundError,
+    ZuoraPaginationError,
 )
 
 EXPORT_BATCH = 100
+# Vanished workflows confirmed one by one; beyond this many the shrink guard decides.
+MAX_DELETIONS_VERIFIED = 200
+_DONE = object()
 
 
 @dataclass
@@ -41,6 +55,7 @@ class FetchResult:
     unchanged_skipped: int = 0
     errors: int = 0
     malformed_exports: int = 0
+    vanished_confirmed: int = 0
     error_samples: list[str] = field(default_factory=list)
     api: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
@@ -55,6 +70,39 @@ class FetchResult:
         if self.exportable == 0:
             return 1.0
         return (self.exportable - self.errors) / self.exportable
+
+
+class _PageWalker:
+    """Walks every page on its own thread into a queue (errors travel through it too)."""
+
+    def __init__(self, client: ZuoraClient) -> None:
+        self._client = client
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._walk, name="zuora-page-walker", daemon=True)
+
+    def _walk(self) -> None:
+        try:
+            for page in self._client.iter_workflow_pages():
+                self._queue.put(page)
+                if self._stop.is_set():
+                    return
+            self._queue.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the consuming thread
+            self._queue.put(exc)
+
+    def __iter__(self) -> Iterator[WorkflowPage]:
+        self._thread.start()
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def fetch_workflow_definitions(
@@ -76,35 +124,34 @@ def fetch_workflow_definitions(
 
         pending_pages: deque[raw.RawPage] = deque()
         fingerprints: dict[int, str] = {}
-        listing_failure: list[BaseException] = []
+        listed_ids: set[int] = set()
+        walker = _PageWalker(client)
 
         def changed_ids() -> Iterator[int]:
-            # Runs on the client's feeder thread: pages are walked as export capacity frees.
-            try:
-                for page in client.iter_workflow_pages():
-                    pending_pages.append(
-                        raw.RawPage(
-                            page_number=page.number,
-                            url=page.url,
-                            body=json.dumps(page.body, ensure_ascii=False, separators=(",", ":")),
-                            item_count=len(page.items),
-                        )
+            # Runs on the client's export feeder thread, as export capacity frees up.
+            for page in walker:
+                pending_pages.append(
+                    raw.RawPage(
+                        page_number=page.number,
+                        url=page.url,
+                        body=json.dumps(page.body, ensure_ascii=False, separators=(",", ":")),
+                        item_count=len(page.items),
                     )
-                    for item in page.items:
-                        result.listed += 1
-                        if not has_active_version(item):
-                            # Its plain export would 404: there is nothing to download.
-                            result.without_active_version += 1
-                            continue
-                        fingerprint = list_fingerprint(item)
-                        fingerprints[item.id] = fingerprint
-                        if known.get(item.id) == fingerprint:
-                            result.unchanged_skipped += 1
-                            continue
-                        result.exports_requested += 1
-                        yield item.id
-            except Exception as exc:  # re-raised on the caller's thread below
-                listing_failure.append(exc)
+                )
+                for item in page.items:
+                    result.listed += 1
+                    listed_ids.add(item.id)
+                    if not has_active_version(item):
+                        # Its plain export would 404: there is nothing to download.
+                        result.without_active_version += 1
+                        continue
+                    fingerprint = list_fingerprint(item)
+                    fingerprints[item.id] = fingerprint
+                    if known.get(item.id) == fingerprint:
+                        result.unchanged_skipped += 1
+                        continue
+                    result.exports_requested += 1
+                    yield item.id
 
         batch: list[raw.RawExport] = []
 
@@ -115,35 +162,38 @@ def fetch_workflow_definitions(
             raw.upsert_exports(conn, customer.id, batch, run_id=run_id, at=now)
             batch.clear()
 
-        for outcome in client.export_workflows(changed_ids()):
-            if outcome.error is not None:
-                if isinstance(outcome.error, ZuoraAuthenticationError):
-                    raise outcome.error
-                # The last good export stays; the workflow is retried on the next sync because
-                # its stored fingerprint still differs from the listing.
-                result.errors += 1
-                if isinstance(outcome.error, ZuoraMalformedResponseError):
-                    result.malformed_exports += 1
-                if len(result.error_samples) < 5:
-                    result.error_samples.append(str(outcome.error))
-                continue
-            export = outcome.export
-            assert export is not None
-            batch.append(
-                raw.RawExport(
-                    zuora_id=outcome.workflow_id,
-                    content=export.content.decode("utf-8"),
-                    export_hash=export_hash(export.data),
-                    list_fingerprint=fingerprints[outcome.workflow_id],
-                    task_count=len(export.model.tasks),
+        try:
+            for outcome in client.export_workflows(changed_ids()):
+                if outcome.error is not None:
+                    if isinstance(outcome.error, ZuoraAuthenticationError):
+                        raise outcome.error
+                    # The last good export stays; the workflow is retried on the next sync
+                    # because its stored fingerprint still differs from the listing.
+                    result.errors += 1
+                    if isinstance(outcome.error, ZuoraMalformedResponseError):
+                        result.malformed_exports += 1
+                    if len(result.error_samples) < 5:
+                        result.error_samples.append(str(outcome.error))
+                    continue
+                export = outcome.export
+                assert export is not None
+                batch.append(
+                    raw.RawExport(
+                        zuora_id=outcome.workflow_id,
+                        content=export.content.decode("utf-8"),
+                        export_hash=export_hash(export.data),
+                        list_fingerprint=fingerprints[outcome.workflow_id],
+                        task_count=len(export.model.tasks),
+                    )
                 )
-            )
-            result.exports_downloaded += 1
-            if len(batch) >= batch_size:
-                flush()
-        if listing_failure:
-            raise listing_failure[0]
+                result.exports_downloaded += 1
+                if len(batch) >= batch_size:
+                    flush()
+        finally:
+            walker.stop()
         flush()
+
+        result.vanished_confirmed = _confirm_vanished(conn, customer, client, listed_ids)
 
         result.api = client.metrics.as_dict()
         result.duration_s = time.monotonic() - started
@@ -164,3 +214,26 @@ def fetch_workflow_definitions(
         )
     return result
 
+
+def _confirm_vanished(
+    conn: sa.Connection, customer: Customer, client: ZuoraClient, listed: set[int]
+) -> int:
+    """Raise ZuoraPaginationError if a stored workflow missing from the listing still exists."""
+    vanished = sorted(
+        zuora_id
+        for zuora_id, _hash, deleted in workflow_table.stored(conn, customer.id)
+        if not deleted and zuora_id not in listed
+    )
+    for zuora_id in vanished[:MAX_DELETIONS_VERIFIED]:
+        try:
+            client.get_workflow(zuora_id)
+        except ZuoraNotFoundError:
+            continue
+        raise ZuoraPaginationError(
+            f"customer {customer.name!r}: workflow {zuora_id} exists but was missing from the "
+            "listing (workflows changed while the pages were walked); the listing is not "
+            "trusted and nothing was deleted. The step retry lists again.",
+            customer=customer.name,
+            endpoint="GET /workflows",
+        )
+    return len(vanished)

@@ -17,7 +17,7 @@ from .models import TokenResponse
 
 DEFAULT_EXPIRES_IN = 3600.0  # Zuora: "Tokens expire after one hour"; clients use 3600 as fallback
 
-TokenKey = tuple[str, str]  # (normalised base URL, client id)
+TokenKey = tuple[str, ...]  # (normalised base URL, client id, digest of the secret)
 
 
 @dataclass(frozen=True)

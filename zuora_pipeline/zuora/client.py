@@ -8,6 +8,7 @@ export) takes a slot of one ConcurrencyLimiter, so the client never has more tha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import queue
 import random
@@ -141,7 +142,9 @@ class ZuoraClient:
             raise
         self.client_id = client_id
         self._secret = _Secrets(client_secret)
-        self._token_key = (self.base_url, client_id)
+        # The secret's digest is part of the key: after a credential rotation (or a wrong secret)
+        # a token minted with the old secret must not keep being reused until it expires.
+        self._token_key = (self.base_url, client_id, hashlib.sha256(client_secret.encode()).hexdigest()[:16])
         self._tokens = token_cache if token_cache is not None else DEFAULT_TOKEN_CACHE
         self.metrics = ClientMetrics()
         s = self.settings
@@ -301,7 +304,6 @@ class ZuoraClient:
                 },
             )
             outcome, epoch = self._exchange("token", request)
-            del request  # holds the secret in its body; drop it before anything can keep it alive
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 try:
                     data = json.loads(outcome.content)

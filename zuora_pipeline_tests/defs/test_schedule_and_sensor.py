@@ -8,6 +8,7 @@ import dagster as dg
 
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.defs.schedules import hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 from zuora_pipeline.warehouse import customers
@@ -34,6 +35,7 @@ def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipel
         scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
         repository_def=defs.get_repository_def(),
         instance_ref=pipeline.instance.get_ref(),
+        resources={"warehouse": WarehouseResource()},
     )
 
     data = hourly_workflow_sync.evaluate_tick(context)
@@ -50,6 +52,7 @@ def test_schedule_skips_when_no_customer_is_active(pipeline):
         scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
         repository_def=defs.get_repository_def(),
         instance_ref=pipeline.instance.get_ref(),
+        resources={"warehouse": WarehouseResource()},
     )
     data = hourly_workflow_sync.evaluate_tick(context)
     assert not data.run_requests
@@ -62,6 +65,7 @@ def _tick(pipeline, cursor: str | None = None):
         definitions=defs,
         instance_ref=pipeline.instance.get_ref(),
         cursor=cursor,
+        resources={"warehouse": WarehouseResource()},
     )
     data = customer_partitions_sensor.evaluate_tick(context)
     # build_sensor_context does not apply partition requests: do what the daemon does.

@@ -1,17 +1,17 @@
 """ZuoraClient over real HTTP against the Zuora simulator (and, for a next_page loop, a tiny server
 of our own: the simulator has no fault that makes next_page loop).
 
-Each test makes its own tenant, so the session-wide simulator's per-tenant counters (tokens issued,
-max in flight) belong to that test alone. Global knobs (limits, options) are restored afterwards.
+Uses the session `simulator` fixture. Each test makes its own tenant (`sim_tenant`), so per-tenant
+counters (tokens issued, max in flight) belong to that test alone; tests that change limits,
+options or faults request `sim_admin_reset`, which restores them afterwards.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,58 +27,6 @@ from zuora_pipeline.zuora import (
     ZuoraMalformedResponseError,
     ZuoraPaginationError,
 )
-
-_names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def sim(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The project's session simulator if its fixture plugin is loaded, else one of our own."""
-    try:
-        yield request.getfixturevalue("simulator")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from zuora_pipeline.simulator.config import SimulatorConfig
-    from zuora_pipeline.simulator.server import run_simulator
-
-    with run_simulator(SimulatorConfig(tenants=0)) as handle:
-        yield handle
-
-
-@pytest.fixture
-def tenant(sim: Any) -> Callable[..., Any]:
-    def make(workflows: int = 20, tasks: int = 3, seed: int = 1) -> Any:
-        return sim.admin.create_tenant(
-            f"zc-{next(_names)}-{time.time_ns() % 10**9}", workflows=workflows, tasks=tasks, seed=seed
-        )
-
-    return make
-
-
-@pytest.fixture
-def restore_knobs(sim: Any) -> Iterator[None]:
-    before = sim.admin.config()
-    yield
-    sim.admin.set_limits(
-        latency_ms=before["latency_ms"],
-        max_concurrency=before["max_concurrency"],
-        retry_after=before["retry_after"],
-        rate_per_minute=before["rate_per_minute"],
-        token_ttl=before["token_ttl"],
-    )
-    sim.admin.set_options(
-        **{
-            k: before[k]
-            for k in (
-                "page_length_over_max",
-                "last_page_next",
-                "no_active_version_repr",
-                "bad_credentials_status",
-                "retry_after_mode",
-            )
-        }
-    )
 
 
 def host_of(url: str) -> str:
@@ -103,10 +51,10 @@ def walk_ids(client: ZuoraClient) -> list[int]:
     return [item.id for page in client.iter_workflow_pages() for item in page.items]
 
 
-def test_2000_workflows_walk_and_export_with_exactly_one_token(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=2000, tasks=2)
-    truth = sim.admin.truth(t.name)
-    with client_for(sim, t) as client:
+def test_2000_workflows_walk_and_export_with_exactly_one_token(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=2000, tasks=2)
+    truth = simulator.admin.truth(t.name)
+    with client_for(simulator, t) as client:
         ids = walk_ids(client)
         assert sorted(ids) == sorted(truth) and len(ids) == 2000
         outcomes = list(client.export_workflows(ids))
@@ -118,39 +66,44 @@ def test_2000_workflows_walk_and_export_with_exactly_one_token(sim: Any, tenant:
         else:
             assert o.export is not None and o.export.data == expected
             assert json.loads(o.export.content) == expected
-    assert sim.admin.stats()["tokens_issued"][t.name] == 1
+    assert simulator.admin.stats()["tokens_issued"][t.name] == 1
     m = client.metrics.as_dict()
     assert m["tokens_fetched"] == 1 and m["requests_list"] == 40 and m["requests_export"] == 2000
     assert m["bytes_received"] < sum(len(o.export.content) for o in outcomes if o.export)  # gzip on the wire
 
 
-def test_tokens_revoked_mid_walk_cause_one_refresh_and_a_complete_walk(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=300)
-    with client_for(sim, t, page_length=10) as client:
+def test_tokens_revoked_mid_walk_cause_one_refresh_and_a_complete_walk(
+    simulator: Any, sim_tenant: Callable[..., Any]
+) -> None:
+    t = sim_tenant(workflows=300)
+    with client_for(simulator, t, page_length=10) as client:
         pages = client.iter_workflow_pages()
         ids = [item.id for _, page in zip(range(5), pages, strict=False) for item in page.items]
-        sim.admin.revoke_tokens(t.name)
+        simulator.admin.revoke_tokens(t.name)
         ids += [item.id for page in pages for item in page.items]
-    assert sorted(ids) == sorted(sim.admin.truth(t.name))
-    assert sim.admin.stats()["tokens_issued"][t.name] == 2
+    assert sorted(ids) == sorted(simulator.admin.truth(t.name))
+    assert simulator.admin.stats()["tokens_issued"][t.name] == 2
     assert client.metrics.token_refreshes == 1
 
 
-def test_401_fault_during_exports_refreshes_once(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=120)
-    sim.admin.add_fault_rules([{"endpoint": "export", "fault": "401", "times": 1, "after": 10, "tenant": t.name}])
-    with client_for(sim, t, concurrency=4) as client:
+@pytest.mark.usefixtures("sim_admin_reset")
+def test_401_fault_during_exports_refreshes_once(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=120)
+    simulator.admin.add_fault_rules([{"endpoint": "export", "fault": "401", "times": 1, "after": 10, "tenant": t.name}])
+    with client_for(simulator, t, concurrency=4) as client:
         outcomes = list(client.export_workflows(walk_ids(client)))
-    truth = sim.admin.truth(t.name)
+    truth = simulator.admin.truth(t.name)
     assert len(outcomes) == 120
     assert all(o.ok for o in outcomes if truth[o.workflow_id]["export"] is not None)
-    assert sim.admin.stats()["tokens_issued"][t.name] == 2
+    assert simulator.admin.stats()["tokens_issued"][t.name] == 2
 
 
-@pytest.mark.usefixtures("restore_knobs")
-def test_429_storm_completes_honouring_retry_after_within_the_cap(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=150)
-    sim.admin.set_limits(latency_ms=15, max_concurrency=3, retry_after="0.3")
+@pytest.mark.usefixtures("sim_admin_reset")
+def test_429_storm_completes_honouring_retry_after_within_the_cap(
+    simulator: Any, sim_tenant: Callable[..., Any]
+) -> None:
+    t = sim_tenant(workflows=150)
+    simulator.admin.set_limits(latency_ms=15, max_concurrency=3, retry_after="0.3")
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -159,45 +112,46 @@ def test_429_storm_completes_honouring_retry_after_within_the_cap(sim: Any, tena
             waits.append(seconds)
         time.sleep(seconds)
 
-    with client_for(sim, t, sleep=sleep, concurrency=6, backoff_base=0.05) as client:
+    with client_for(simulator, t, sleep=sleep, concurrency=6, backoff_base=0.05) as client:
         ids = walk_ids(client)
         outcomes = list(client.export_workflows(ids))
-    truth = sim.admin.truth(t.name)
+    truth = simulator.admin.truth(t.name)
     assert len(outcomes) == 150
     assert all(o.ok for o in outcomes if truth[o.workflow_id]["export"] is not None)
     retries_429 = client.metrics.retries["429"]
     assert retries_429 > 0 and len(waits) == retries_429
     assert all(w >= 0.3 for w in waits)  # Retry-After honoured (never an instant retry)
-    stats = sim.admin.stats()
+    stats = simulator.admin.stats()
     assert stats["max_in_flight"][t.name] <= 6  # never above the client's cap
     assert client.metrics.max_in_flight <= 6
     assert client.limiter.limit < 6  # AIMD lowered the cap under throttling
 
 
-@pytest.mark.usefixtures("restore_knobs")
-def test_429_with_only_ratelimit_reset(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=5)
-    sim.admin.set_options(retry_after_mode="absent")
-    sim.admin.add_fault_rules([{"endpoint": "get", "fault": "429", "times": 1, "tenant": t.name}])
+@pytest.mark.usefixtures("sim_admin_reset")
+def test_429_with_only_ratelimit_reset(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=5)
+    simulator.admin.set_options(retry_after_mode="absent")
+    simulator.admin.add_fault_rules([{"endpoint": "get", "fault": "429", "times": 1, "tenant": t.name}])
     waits: list[float] = []
-    with client_for(sim, t, sleep=waits.append) as client:
-        wid = next(iter(sim.admin.truth(t.name)))
+    with client_for(simulator, t, sleep=waits.append) as client:
+        wid = next(iter(simulator.admin.truth(t.name)))
         assert client.get_workflow(wid).id == wid
     assert len(waits) == 1 and waits[0] >= 0.5
 
 
-def test_transient_faults_are_retried(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=80)
+@pytest.mark.usefixtures("sim_admin_reset")
+def test_transient_faults_are_retried(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=80)
     rules = [
         {"endpoint": "export", "fault": kind, "times": 2, "after": n * 7, "tenant": t.name}
         for n, kind in enumerate(["500", "502", "503", "drop", "timeout"])
     ]
     rules.append({"endpoint": "list", "fault": "503", "times": 1, "after": 1, "tenant": t.name})
-    sim.admin.add_fault_rules(rules)
-    with client_for(sim, t, concurrency=4, backoff_base=0.01, backoff_max=0.05, read_timeout=0.5) as client:
+    simulator.admin.add_fault_rules(rules)
+    with client_for(simulator, t, concurrency=4, backoff_base=0.01, backoff_max=0.05, read_timeout=0.5) as client:
         ids = walk_ids(client)
         outcomes = list(client.export_workflows(ids))
-    truth = sim.admin.truth(t.name)
+    truth = simulator.admin.truth(t.name)
     assert sorted(ids) == sorted(truth)
     assert all(o.ok for o in outcomes if truth[o.workflow_id]["export"] is not None)
     retries = client.metrics.retries
@@ -205,52 +159,55 @@ def test_transient_faults_are_retried(sim: Any, tenant: Callable[..., Any]) -> N
     assert retries["dropped_connection"] + retries["timeout"] >= 4
 
 
-def test_malformed_page_is_a_clear_error(sim: Any, tenant: Callable[..., Any]) -> None:
-    t = tenant(workflows=30)
-    sim.admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1, "after": 1, "tenant": t.name}])
-    with client_for(sim, t, page_length=10) as client, pytest.raises(ZuoraMalformedResponseError) as info:
+@pytest.mark.usefixtures("sim_admin_reset")
+def test_malformed_page_is_a_clear_error(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=30)
+    simulator.admin.add_fault_rules(
+        [{"endpoint": "list", "fault": "malformed", "times": 1, "after": 1, "tenant": t.name}]
+    )
+    with client_for(simulator, t, page_length=10) as client, pytest.raises(ZuoraMalformedResponseError) as info:
         walk_ids(client)
     assert "list page 2" in str(info.value) and "page=2" in str(info.value)
     assert info.value.customer == t.name
 
 
-@pytest.mark.usefixtures("restore_knobs")
+@pytest.mark.usefixtures("sim_admin_reset")
 @pytest.mark.parametrize("status", [400, 401])
-def test_bad_credentials(sim: Any, tenant: Callable[..., Any], status: int) -> None:
-    t = tenant(workflows=3)
-    sim.admin.set_options(bad_credentials_status=status)
+def test_bad_credentials(simulator: Any, sim_tenant: Callable[..., Any], status: int) -> None:
+    t = sim_tenant(workflows=3)
+    simulator.admin.set_options(bad_credentials_status=status)
     wrong = "WrongSecret" + t.client_secret[11:]
-    with client_for(sim, t, secret=wrong) as client, pytest.raises(ZuoraAuthenticationError) as info:
+    with client_for(simulator, t, secret=wrong) as client, pytest.raises(ZuoraAuthenticationError) as info:
         walk_ids(client)
     text = str(info.value) + repr(info.value)
     assert wrong not in text and t.client_secret not in text
-    assert t.name in text and sim.base_url in text and "customers update" in text
-    assert sim.admin.stats()["tokens_issued"].get(t.name, 0) == 0
+    assert t.name in text and simulator.base_url in text and "customers update" in text
+    assert simulator.admin.stats()["tokens_issued"].get(t.name, 0) == 0
 
 
 def test_non_allowed_base_url_makes_no_request(
-    sim: Any, tenant: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    simulator: Any, sim_tenant: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t = tenant(workflows=3)
+    t = sim_tenant(workflows=3)
     monkeypatch.delenv("ZUORA_PIPELINE_ALLOWED_HOSTS", raising=False)
-    before = sim.admin.stats()["requests_total"]
+    before = simulator.admin.stats()["requests_total"]
     with pytest.raises(UnsafeBaseUrlError):
-        ZuoraClient(sim.base_url, t.client_id, t.client_secret, customer=t.name)
-    assert sim.admin.stats()["requests_total"] == before
+        ZuoraClient(simulator.base_url, t.client_id, t.client_secret, customer=t.name)
+    assert simulator.admin.stats()["requests_total"] == before
     # ... and allowed through the environment variable
-    monkeypatch.setenv("ZUORA_PIPELINE_ALLOWED_HOSTS", host_of(sim.base_url))
-    with ZuoraClient(sim.base_url, t.client_id, t.client_secret, customer=t.name, token_cache=TokenCache()) as c:
+    monkeypatch.setenv("ZUORA_PIPELINE_ALLOWED_HOSTS", host_of(simulator.base_url))
+    with ZuoraClient(simulator.base_url, t.client_id, t.client_secret, customer=t.name, token_cache=TokenCache()) as c:
         assert len(walk_ids(c)) == 3
 
 
-@pytest.mark.usefixtures("restore_knobs")
+@pytest.mark.usefixtures("sim_admin_reset")
 @pytest.mark.parametrize("repr_", ["null", "empty", "missing"])
 @pytest.mark.parametrize("last", ["omit", "null", "empty"])
-def test_tolerates_documented_variants(sim: Any, tenant: Callable[..., Any], repr_: str, last: str) -> None:
-    t = tenant(workflows=45)
-    sim.admin.set_options(no_active_version_repr=repr_, last_page_next=last)
-    truth = sim.admin.truth(t.name)
-    with client_for(sim, t, page_length=20) as client:
+def test_tolerates_documented_variants(simulator: Any, sim_tenant: Callable[..., Any], repr_: str, last: str) -> None:
+    t = sim_tenant(workflows=45)
+    simulator.admin.set_options(no_active_version_repr=repr_, last_page_next=last)
+    truth = simulator.admin.truth(t.name)
+    with client_for(simulator, t, page_length=20) as client:
         items = {item.id: item for page in client.iter_workflow_pages() for item in page.items}
     assert set(items) == set(truth)
     for wid, item in items.items():
