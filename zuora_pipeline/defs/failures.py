@@ -15,13 +15,13 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretKeyError
-from zuora_pipeline.steps.workflows import MassDeleteRefused, NoListingError
+from zuora_pipeline.steps.workflows import NoListingError
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import UnsafeBaseUrlError, ZuoraAuthenticationError
 
-_FINAL = (SecretKeyError, MassDeleteRefused, NoListingError, UnsafeBaseUrlError)
+_FINAL = (SecretKeyError, NoListingError, UnsafeBaseUrlError)
 
 
 def _record(engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool) -> None:

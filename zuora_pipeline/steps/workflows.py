@@ -29,10 +29,6 @@ class NoListingError(RuntimeError):
     """There is no complete listing to apply yet."""
 
 
-class MassDeleteRefused(RuntimeError):
-    """The shrink guard: the listing would soft-delete too large a share of the workflows."""
-
-
 @dataclass
 class WorkflowsResult:
     created: int = 0
@@ -43,6 +39,9 @@ class WorkflowsResult:
     exports_applied: int = 0
     live_before: int = 0
     deleted_ids: list[int] = field(default_factory=list)
+    # The shrink guard held these deletions back (see shrink_guard_message).
+    withheld_ids: list[int] = field(default_factory=list)
+    shrink_guard_message: str | None = None
     duration_s: float = 0.0
 
     def stats(self) -> dict[str, int]:
@@ -99,11 +98,16 @@ def apply_listing(
         if not allow_mass_delete and mass_delete_refused(
             len(diff.deleted), result.live_before, max_delete_share
         ):
-            raise MassDeleteRefused(
-                f"customer {customer.name!r}: the listing would soft-delete {len(diff.deleted)} of "
-                f"{result.live_before} workflows (more than {max_delete_share:.0%}). If Zuora really "
-                f"lost them, run `zuora-pipeline sync --customer {customer.name} --force "
-                "--allow-mass-delete`; otherwise check the API user's Workflow permissions."
+            # A listing that suddenly shrinks is far more often a permissions change or a Zuora
+            # incident than a mass deletion: apply everything else, hold the deletions back and
+            # let the shrink_guard check fail the run until an operator confirms.
+            result.withheld_ids, diff.deleted = diff.deleted, []
+            result.shrink_guard_message = (
+                f"customer {customer.name!r}: the listing would soft-delete "
+                f"{len(result.withheld_ids)} of {result.live_before} workflows (more than "
+                f"{max_delete_share:.0%}); nothing was deleted. If Zuora really lost them, run "
+                f"`zuora-pipeline sync --customer {customer.name} --force --allow-mass-delete`; "
+                "otherwise check the API user's Workflow permissions."
             )
 
         workflow_table.upsert_rows(
@@ -134,7 +138,19 @@ def apply_listing(
         for key, value in diff.stats().items():
             setattr(result, key, value)
         result.deleted_ids = list(diff.deleted)
-        sync_runs.record(conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats())
-        customers.record_sync_outcome(conn, customer.id, status="success", synced_at=now)
+        guard = (
+            {}
+            if result.shrink_guard_message is None
+            else {"status": "failed", "error_message": result.shrink_guard_message}
+        )
+        sync_runs.record(
+            conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats(), **guard
+        )
+        if result.shrink_guard_message is None:
+            customers.record_sync_outcome(conn, customer.id, status="success", synced_at=now)
+        else:
+            customers.record_sync_outcome(
+                conn, customer.id, status="failed", error=result.shrink_guard_message
+            )
     result.duration_s = time.monotonic() - started
     return result

@@ -201,3 +201,22 @@ def test_reextract_tasks_job_makes_no_api_request(pipeline, sim_tenant):
     assert result.success
     assert sum(pipeline.requests().values()) == 0
     pipeline.assert_matches_truth(name, tenant.name)
+
+
+def test_shrink_guard_holds_back_a_mass_deletion_until_the_operator_allows_it(pipeline, sim_tenant):
+    tenant = sim_tenant(workflows=20, tasks=2)
+    name = pipeline.add_customer(tenant)
+    assert pipeline.sync(name).success
+    gone = pipeline.simulator.admin.mutate(tenant.name, delete=12, seed=3).deleted
+
+    refused = pipeline.sync(name)
+
+    assert not refused.success
+    assert "--allow-mass-delete" in (refused.error or "")
+    assert all(row["deleted_at"] is None for row in pipeline.rows(name).values())
+    assert pipeline.customer(name).last_sync_status == "failed"
+
+    allowed = pipeline.sync(name, allow_mass_delete=True)
+
+    assert allowed.success and allowed.stats["deleted"] == 12
+    assert {z for z, r in pipeline.rows(name).items() if r["deleted_at"]} == set(gone)

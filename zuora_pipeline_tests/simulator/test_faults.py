@@ -155,11 +155,17 @@ def test_fault_rates_are_seeded_and_deterministic(simulator, sim_admin_reset, te
     first, second = run(), run()
     assert first == second
     assert {200, 500, 503} == set(first)
+
+
+def test_any_rates_hit_every_endpoint_but_only_after_authentication(simulator, sim_admin_reset, tenant):
+    token = get_token(simulator.base_url, tenant)
     sim_admin_reset.set_fault_rates({"any": {"500": 1.0}})
-    with api_client(simulator.base_url, tenant) as client:
-        pass  # the token endpoint does not take "any" 500s? it does: see below
-    statuses = {httpx.get(f"{simulator.base_url}/workflows").status_code}
-    assert statuses == {401}  # unauthenticated calls are rejected before faults apply
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{simulator.base_url}/workflows", headers=headers).status_code == 500
+    assert httpx.post(f"{simulator.base_url}/oauth/token", data={
+        "client_id": tenant.client_id, "client_secret": tenant.client_secret,
+        "grant_type": "client_credentials"}).status_code == 500
+    assert httpx.get(f"{simulator.base_url}/workflows").status_code == 401  # auth is checked before faults
 
 
 def test_rates_apply_to_the_token_endpoint_too(simulator, sim_admin_reset, tenant):

@@ -189,3 +189,13 @@ def test_token_response_with_unusable_field_names_the_field_not_the_token() -> N
     with make_client(fake) as client, pytest.raises(ZuoraMalformedResponseError, match="'expires_in'") as info:
         client.get_workflow(1)
     assert "tok-visible" not in str(info.value) + repr(info.value)
+
+
+def test_a_cached_token_is_not_reused_with_another_secret() -> None:
+    # After a credential change a token minted with the old secret must not mask a wrong new one.
+    fake = FakeZuora()
+    cache = TokenCache()
+    with make_client(fake, cache=cache) as good:
+        good.get_workflow(1)
+    with make_client(fake, cache=cache, secret="rotated-but-wrong") as bad, pytest.raises(ZuoraAuthenticationError):
+        bad.get_workflow(1)

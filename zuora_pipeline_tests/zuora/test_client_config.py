@@ -46,13 +46,15 @@ def test_single_allowed_host_string_is_not_split_into_characters() -> None:
 
 def test_default_token_cache_is_shared_process_wide() -> None:
     fake = FakeZuora()
-    key = (BASE, CLIENT_ID)
-    DEFAULT_TOKEN_CACHE.invalidate(key)
+
+    def client() -> ZuoraClient:
+        return ZuoraClient(BASE, CLIENT_ID, SECRET, customer="acme", transport=httpx.MockTransport(fake.handler))
+
+    key = client()._token_key
+    DEFAULT_TOKEN_CACHE.invalidate(key)  # whatever an earlier test left behind
     try:
         for _ in range(3):
-            with ZuoraClient(
-                BASE, CLIENT_ID, SECRET, customer="acme", transport=httpx.MockTransport(fake.handler)
-            ) as c:
+            with client() as c:
                 c.get_workflow(1)
         assert fake.tokens_issued == 1
     finally:

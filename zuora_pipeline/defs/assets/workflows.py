@@ -25,6 +25,15 @@ class WorkflowsConfig(dg.Config):
     group_name=GROUP,
     kinds={"sql"},
     retry_policy=WAREHOUSE_RETRY_POLICY,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "shrink_guard",
+            asset=WORKFLOWS,
+            blocking=True,
+            description="The sync did not have to hold back a mass deletion (more than "
+            "max_delete_share of the live workflows) waiting for an operator's confirmation.",
+        )
+    ],
     description="One row per Zuora workflow of the customer (table workflows); vanished ones are "
     "soft-deleted after a complete listing and restored when they reappear.",
 )
@@ -45,7 +54,18 @@ def workflows_asset(
     with engine.connect() as conn:
         record = sync_runs.for_run(conn, customer.id, run_id) or {}
     context.log.info(f"{customer.name}: {result.stats()}")
+    guard = dg.AssetCheckResult(
+        check_name="shrink_guard",
+        passed=result.shrink_guard_message is None,
+        description=result.shrink_guard_message,
+        metadata={
+            "customer": customer.name,
+            "deletions_withheld": len(result.withheld_ids),
+            "live_before": result.live_before,
+        },
+    )
     return dg.MaterializeResult(
+        check_results=[guard],
         metadata={
             "customer": customer.name,
             **result.stats(),
@@ -53,6 +73,7 @@ def workflows_asset(
             "api_calls": int(record.get("api_calls") or 0),
             "retries": int(record.get("retries") or 0),
             "exports_applied": result.exports_applied,
+            "deletions_withheld": len(result.withheld_ids),
             "duration_s": round(result.duration_s, 3),
             "dagster/partition_row_count": result.total,
             "dagster/table_name": "workflows",
