@@ -18,4 +18,6 @@ defs = dg.Definitions(
     schedules=[hourly_workflow_sync],
     sensors=[customer_partitions_sensor],
     resources={"warehouse": WarehouseResource(), "zuora": ZuoraResource()},
+    # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
+    executor=dg.in_process_executor,
 )

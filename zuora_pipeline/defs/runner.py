@@ -50,7 +50,10 @@ def run_sync(
     allow_mass_delete: bool = False,
     tags: dict[str, str] | None = None,
     log_level: str = "WARNING",
+    resources_config: dict[str, Any] | None = None,
 ) -> SyncOutcome:
+    """``resources_config`` overrides resource fields for this run only, e.g.
+    ``{"zuora": {"concurrency": 20}}`` (the bench's tenant limit)."""
     from zuora_pipeline.definitions import defs
 
     started = time.monotonic()
@@ -61,6 +64,7 @@ def run_sync(
         run_config={
             **sync_run_config(full_refresh=full_refresh, allow_mass_delete=allow_mass_delete),
             "loggers": {"console": {"config": {"log_level": log_level}}},
+            **_resources_run_config(resources_config),
         },
         tags={"zuora/trigger": "cli", **(tags or {})},
         raise_on_error=False,
@@ -73,6 +77,12 @@ def run_sync(
     if not result.success:
         outcome.error = (record.get("error_message") or _first_failure(result) or "run failed")
     return outcome
+
+
+def _resources_run_config(resources_config: dict[str, Any] | None) -> dict[str, Any]:
+    if not resources_config:
+        return {}
+    return {"resources": {name: {"config": dict(cfg)} for name, cfg in resources_config.items()}}
 
 
 def run_reextract(instance: dg.DagsterInstance, customer: str) -> dg.ExecuteInProcessResult:

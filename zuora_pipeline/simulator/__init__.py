@@ -2,10 +2,14 @@
 admin API, for the demo, the test-suite and benchmarks. It is deliberately independent of
 ``zuora_pipeline.zuora`` (the client it exercises)."""
 
-from zuora_pipeline.simulator.admin_client import MutationResult, SimulatorAdmin, TenantInfo
+from zuora_pipeline.simulator.admin_client import (
+    MutationResult,
+    SimulatorAdmin,
+    TenantInfo,
+)
 from zuora_pipeline.simulator.config import SimulatorConfig
 
-__all__ = ["MutationResult", "SimulatorAdmin", "SimulatorConfig", "TenantInfo", "SimulatorHandle", "run_simulator"]
+__all__ = ["MutationResult", "SimulatorAdmin", "SimulatorConfig", "SimulatorHandle", "TenantInfo", "run_simulator"]
 
 
 def __getattr__(name: str) -> object:

@@ -32,7 +32,14 @@ from collections.abc import Callable
 from typing import Any
 
 from zuora_pipeline.simulator import render
-from zuora_pipeline.simulator.asgi import Receive, Reply, Request, Send, read_body, send_reply
+from zuora_pipeline.simulator.asgi import (
+    Receive,
+    Reply,
+    Request,
+    Send,
+    read_body,
+    send_reply,
+)
 from zuora_pipeline.simulator.state import SimulatorState
 from zuora_pipeline.simulator.tenant import Tenant
 
@@ -150,7 +157,7 @@ def _fault_rates(state: SimulatorState, params: dict[str, str], body: Any) -> An
 def _fault_rules(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
     rules = body.get("rules")
     if not isinstance(rules, list):
-        raise ValueError("body must be {\"rules\": [...]}")
+        raise TypeError("body must be {\"rules\": [...]}")
     state.faults.add_rules(rules)
     return state.faults.to_json()
 
@@ -214,7 +221,7 @@ class AdminApi:
                 raw = await read_body(receive)
                 body = json.loads(raw) if raw.strip() else {}
                 if not isinstance(body, dict):
-                    raise ValueError("request body must be a JSON object")
+                    raise TypeError("request body must be a JSON object")
                 result = handler(self.state, match.groupdict(), body)
             except LookupError as exc:
                 return Reply(404, render.dumps({"error": str(exc).strip("'\"")}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import EllipsisType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -43,7 +43,7 @@ class SimulatorAdmin:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> SimulatorAdmin:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from zuora_pipeline.simulator import render
-from zuora_pipeline.simulator.asgi import Header, Receive, Reply, Request, Send, read_body, send_reply
+from zuora_pipeline.simulator.asgi import (
+    Header,
+    Receive,
+    Reply,
+    Request,
+    Send,
+    read_body,
+    send_reply,
+)
 from zuora_pipeline.simulator.config import SimulatorConfig
 from zuora_pipeline.simulator.faults import Fault
 from zuora_pipeline.simulator.limits import RateWindows

@@ -51,7 +51,9 @@ def serve_command(host: str, port: int, tenants: int, workflows: int, tasks: int
                   max_concurrency: int | None, retry_after: str, rate_per_minute: int | None, token_ttl: int,
                   fault_rates: tuple[str, ...], log_level: str, config_json: str | None, quiet: bool) -> None:
     """Serve simulated Zuora tenants until interrupted."""
-    from zuora_pipeline.simulator.server import serve  # uvicorn is imported only when serving
+    from zuora_pipeline.simulator.server import (
+        serve,  # uvicorn is imported only when serving
+    )
 
     try:
         if config_json is not None:

@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from zuora_pipeline.simulator.config import FAULT_ENDPOINTS, FAULT_KINDS, validate_fault_rates
+from zuora_pipeline.simulator.config import (
+    FAULT_ENDPOINTS,
+    FAULT_KINDS,
+    validate_fault_rates,
+)
 
 # Which endpoints a fault kind means something on; "any" rules and rates skip the others.
 _ONLY_ON: dict[str, frozenset[str]] = {

@@ -48,4 +48,4 @@ def walk_pages(client: httpx.Client, page_length: int = 20, max_pages: int = 100
 
 
 def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)  # 3.11 accepts the trailing Z

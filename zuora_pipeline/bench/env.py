@@ -1,0 +1,183 @@
+"""What every scenario runs against: a simulator process, a scratch warehouse, a Dagster instance.
+
+The simulator runs in its own process so it never competes with the code under test for the GIL.
+The warehouse is a scratch database (a fresh PostgreSQL database next to
+ZUORA_PIPELINE_DATABASE_URL when that points at PostgreSQL, else a temporary SQLite file), so a
+bench never touches real data and every scenario starts from the state it describes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from zuora_pipeline import config
+from zuora_pipeline.crypto import SecretBox, new_key
+from zuora_pipeline.defs.runner import SyncOutcome, ensure_partitions, run_sync
+from zuora_pipeline.simulator.admin_client import TenantInfo
+from zuora_pipeline.simulator.config import SimulatorConfig
+from zuora_pipeline.simulator.server import SimulatorHandle, run_simulator
+from zuora_pipeline.warehouse import customers, migrate
+from zuora_pipeline.warehouse.engine import dispose_engines, get_engine, normalize_url
+from zuora_pipeline.warehouse.transactions import write_transaction
+
+LOCAL_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+LATENCY_MS = 50.0
+TENANT_CONCURRENCY = 20  # the simulator's per-tenant cap, and our client's
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    dialect: str
+    scratch: bool  # created by the bench, dropped at the end
+
+
+def _admin_engine(server_url: str) -> sa.Engine:
+    return sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _server_of(url: str) -> str:
+    parsed = make_url(normalize_url(url))
+    return parsed.set(database=None).render_as_string(hide_password=False).rstrip("/")
+
+
+def create_pg_database(server_url: str, prefix: str) -> str | None:
+    """A fresh database on ``server_url``, or None when the server is not reachable."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        engine = _admin_engine(server_url)
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except sa.exc.SQLAlchemyError:
+        return None
+    return f"{server_url}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    engine = _admin_engine(_server_of(url))
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def pg_server() -> str | None:
+    """The PostgreSQL server to use: the warehouse's when it is PostgreSQL, else the local one."""
+    url = os.environ.get(config.DATABASE_URL_ENV, "").strip()
+    if url and make_url(normalize_url(url)).get_backend_name() == "postgresql":
+        return _server_of(url)
+    return LOCAL_PG_SERVER
+
+
+@dataclass
+class BenchEnv:
+    sim: SimulatorHandle
+    db: Database
+    engine: sa.Engine
+    instance: dg.DagsterInstance
+    workdir: str
+    run_tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    _names: int = 0
+
+    def unique(self, stem: str) -> str:
+        self._names += 1
+        return f"{stem}-{self.run_tag}-{self._names}"
+
+    def tenant(self, stem: str, *, workflows: int, tasks: int, seed: int = 7) -> TenantInfo:
+        return self.sim.admin.create_tenant(self.unique(stem), workflows=workflows, tasks=tasks, seed=seed)
+
+    def add_customer(self, tenant: TenantInfo, stem: str | None = None) -> str:
+        name = self.unique(stem or tenant.name)
+        with write_transaction(self.engine) as conn:
+            customers.add(
+                conn,
+                name=name,
+                base_url=self.sim.base_url,
+                client_id=tenant.client_id,
+                client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
+            )
+        ensure_partitions(self.instance, [name])
+        return name
+
+    def sync(self, name: str, *, concurrency: int = TENANT_CONCURRENCY, full_refresh: bool = False) -> SyncOutcome:
+        outcome = run_sync(
+            self.instance, self.engine, name, full_refresh=full_refresh,
+            resources_config={"zuora": {"concurrency": concurrency}},
+        )
+        if not outcome.success:
+            raise RuntimeError(f"bench sync of {name} failed: {outcome.error}")
+        return outcome
+
+    def step_metadata(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """The materialization metadata of a run, by asset key path ("zuora/workflow_exports")."""
+        found: dict[str, dict[str, Any]] = {}
+        for record in self.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            event = record.get_dagster_event()
+            materialization = event.step_materialization_data.materialization
+            found["/".join(materialization.asset_key.path)] = {
+                key: value.value for key, value in materialization.metadata.items()
+            }
+        return found
+
+
+def _prepare_environment(sim: SimulatorHandle) -> None:
+    # The bench registers customers with a key of its own if the operator has none set.
+    os.environ.setdefault("ZUORA_PIPELINE_SECRET_KEY", new_key())
+    parts = urlsplit(sim.base_url)
+    host = f"{parts.hostname}:{parts.port}"
+    allowed = [h for h in os.environ.get("ZUORA_PIPELINE_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if host not in allowed:
+        os.environ["ZUORA_PIPELINE_ALLOWED_HOSTS"] = ",".join([*allowed, host])
+
+
+@contextmanager
+def scratch_warehouse(workdir: str) -> Iterator[Database]:
+    """A migrated scratch warehouse of the same kind as the configured one."""
+    configured = os.environ.get(config.DATABASE_URL_ENV, "").strip()
+    use_pg = bool(configured) and make_url(normalize_url(configured)).get_backend_name() == "postgresql"
+    url = create_pg_database(_server_of(configured), "zp_bench") if use_pg else None
+    if url is None:
+        url = f"sqlite:///{os.path.join(workdir, 'warehouse.sqlite')}"
+    database = Database(url=url, dialect=make_url(url).get_backend_name(), scratch=True)
+    migrate.upgrade(get_engine(url))
+    try:
+        yield database
+    finally:
+        dispose_engines()
+        if database.dialect == "postgresql":
+            drop_pg_database(url)
+
+
+@contextmanager
+def bench_env(*, latency_ms: float = LATENCY_MS, max_concurrency: int = TENANT_CONCURRENCY) -> Iterator[BenchEnv]:
+    workdir = tempfile.mkdtemp(prefix="zuora_bench_")
+    saved = dict(os.environ)
+    try:
+        with ExitStack() as stack:
+            sim_config = SimulatorConfig(tenants=0, latency_ms=latency_ms, max_concurrency=max_concurrency)
+            sim = stack.enter_context(run_simulator(sim_config, mode="process"))
+            _prepare_environment(sim)
+            db = stack.enter_context(scratch_warehouse(workdir))
+            # The Dagster resources read the warehouse URL from the environment (run workers too).
+            os.environ[config.DATABASE_URL_ENV] = db.url
+            instance = stack.enter_context(dg.DagsterInstance.local_temp(os.path.join(workdir, "dagster_home")))
+            yield BenchEnv(sim=sim, db=db, engine=get_engine(db.url), instance=instance, workdir=workdir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,101 @@
+"""``zuora-pipeline sync`` and ``tasks reextract`` against the simulator."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from zuora_pipeline.cli import main
+from zuora_pipeline.warehouse.schema import tasks
+
+
+@pytest.fixture
+def cli_env(pipeline, tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return pipeline
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_sync_in_process_prints_stats_and_skips_recent_syncs(cli_env, sim_tenant):
+    tenant = sim_tenant(workflows=15, tasks=2)
+    name = cli_env.add_customer(tenant)
+
+    first = _run("sync", "--customer", name, "--in-process")
+
+    assert first.exit_code == 0, first.output
+    row = next(line for line in first.output.splitlines() if line.startswith(name))
+    assert row.split()[1] == "ok" and row.split()[2] == "15"  # created
+    cli_env.assert_matches_truth(name, tenant.name)
+
+    skipped = _run("sync", "--customer", name, "--in-process")
+    assert "within the last hour" in skipped.output and "nothing to sync" in skipped.output
+
+    forced = _run("sync", "--customer", name, "--in-process", "--force", "--full-refresh")
+    assert forced.exit_code == 0
+    forced_row = next(line for line in forced.output.splitlines() if line.startswith(name))
+    assert forced_row.split()[4] == "15"  # unchanged
+
+
+def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
+    good = cli_env.add_customer(sim_tenant(workflows=5, tasks=1))
+    bad_tenant = sim_tenant(workflows=5, tasks=1)
+    from zuora_pipeline.crypto import SecretBox
+    from zuora_pipeline.warehouse import customers
+    from zuora_pipeline.warehouse.transactions import write_transaction
+
+    bad = cli_env.add_customer(bad_tenant)
+    with write_transaction(cli_env.engine) as conn:
+        customers.update(conn, bad, client_secret_encrypted=SecretBox.from_env().encrypt("nope"))
+
+    result = CliRunner().invoke(main, ["sync", "--all", "--in-process"])
+
+    assert result.exit_code == 1
+    assert "1 of 2 syncs failed" in result.output
+    paused = json.loads(_run("customers", "list", "--json").output)
+    assert {c["name"]: c["sync_status"] for c in paused} == {good: "active", bad: "paused"}
+    again = _run("sync", "--all", "--in-process")
+    assert f"skip {bad}: paused" in again.output
+
+
+def test_sync_without_in_process_queues_runs(cli_env, sim_tenant):
+    name = cli_env.add_customer(sim_tenant(workflows=3, tasks=1))
+
+    result = _run("sync", "--customer", name)
+
+    assert result.exit_code == 0, result.output
+    instance = dg.DagsterInstance.get()
+    runs = instance.get_runs()
+    assert len(runs) == 1
+    assert runs[0].job_name == "sync_customer_workflows"
+    assert runs[0].tags["dagster/partition"] == name
+    assert runs[0].status in (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
+
+
+def test_tasks_reextract_rebuilds_tasks_without_api_calls(cli_env, sim_tenant):
+    tenant = sim_tenant(workflows=6, tasks=3)
+    name = cli_env.add_customer(tenant)
+    assert _run("sync", "--customer", name, "--in-process").exit_code == 0
+    with cli_env.engine.begin() as conn:
+        conn.execute(sa.delete(tasks))
+    cli_env.simulator.admin.reset_stats()
+
+    by_customer = _run("tasks", "reextract", "--customer", name)
+
+    assert by_customer.exit_code == 0, by_customer.output
+    assert "0 API calls" in by_customer.output
+    assert sum(cli_env.requests().values()) == 0
+    cli_env.assert_matches_truth(name, tenant.name)
+
+    one = sorted(z for z, r in cli_env.rows(name).items() if r["tasks"])[0]
+    single = _run("tasks", "reextract", "--workflow-id", str(one))
+    assert single.exit_code == 0 and f"workflow {one}" in single.output
+    assert _run("tasks", "reextract", "--all").exit_code == 0
