@@ -175,7 +175,9 @@ def bench_env(*, latency_ms: float = LATENCY_MS, max_concurrency: int = TENANT_C
             db = stack.enter_context(scratch_warehouse(workdir))
             # The Dagster resources read the warehouse URL from the environment (run workers too).
             os.environ[config.DATABASE_URL_ENV] = db.url
-            instance = stack.enter_context(dg.DagsterInstance.local_temp(os.path.join(workdir, "dagster_home")))
+            home = os.path.join(workdir, "dagster_home")
+            os.makedirs(home)
+            instance = stack.enter_context(dg.DagsterInstance.local_temp(home))
             yield BenchEnv(sim=sim, db=db, engine=get_engine(db.url), instance=instance, workdir=workdir)
     finally:
         os.environ.clear()

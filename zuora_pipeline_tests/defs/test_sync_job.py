@@ -220,3 +220,30 @@ def test_shrink_guard_holds_back_a_mass_deletion_until_the_operator_allows_it(pi
 
     assert allowed.success and allowed.stats["deleted"] == 12
     assert {z for z, r in pipeline.rows(name).items() if r["deleted_at"]} == set(gone)
+
+
+def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pipeline, sim_tenant):
+    import dagster as dg
+
+    from zuora_pipeline.warehouse import sync_runs
+
+    tenant = sim_tenant(workflows=9, tasks=2)
+    name = pipeline.add_customer(tenant)
+    outcome = pipeline.sync(name)
+    assert outcome.success
+
+    records = pipeline.instance.fetch_materializations(dg.AssetKey(["zuora", "workflows"]), limit=1).records
+    metadata = records[0].asset_materialization.metadata
+    assert records[0].asset_materialization.partition == name
+    for key in ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries", "duration_s"):
+        assert isinstance(metadata[key], dg.IntMetadataValue | dg.FloatMetadataValue), key
+    assert metadata["created"].value == 9
+    pages = pipeline.instance.fetch_materializations(dg.AssetKey(["zuora", "workflow_pages"]), limit=1).records
+    assert pages[0].asset_materialization.metadata["api_calls"].value == outcome.stats["api_calls"] > 0
+
+    with pipeline.engine.connect() as conn:
+        record = sync_runs.for_run(conn, pipeline.customer(name).id, outcome.run_id)
+    assert record["status"] == "success" and record["finished_at"] is not None
+    assert (record["created"], record["total"], record["errors"]) == (9, 9, 0)
+    assert record["listing_complete"] is True
+    assert record["tasks_upserted"] == sum(len(r["tasks"]) for r in pipeline.rows(name).values())
