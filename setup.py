@@ -15,6 +15,8 @@ setup(
         "dagster-webserver==1.13.27",
         "dagster-postgres==0.29.27",
         "httpx>=0.28,<0.29",
+        # httpcore imports sniffio on every request when it is missing (a sys.path scan each time).
+        "sniffio>=1.3",
         "pydantic>=2.7,<3",
         # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; every URL we build names its driver.
         "sqlalchemy>=2.0.30,<2.2",

@@ -177,6 +177,8 @@ def bench_env(*, latency_ms: float = LATENCY_MS, max_concurrency: int = TENANT_C
             os.environ[config.DATABASE_URL_ENV] = db.url
             home = os.path.join(workdir, "dagster_home")
             os.makedirs(home)
+            with open(os.path.join(home, "dagster.yaml"), "w") as f:
+                f.write("telemetry:\n  enabled: false\n")
             instance = stack.enter_context(dg.DagsterInstance.local_temp(home))
             yield BenchEnv(sim=sim, db=db, engine=get_engine(db.url), instance=instance, workdir=workdir)
     finally:
