@@ -23,13 +23,7 @@ def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
             customers.set_status(conn, name, status)
 
 
-def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipeline):
-    for name in ("acme", "globex", "initech"):
-        _add(pipeline.engine, name)
-    _add(pipeline.engine, "paused-co", customers.PAUSED)
-    pipeline.instance.add_dynamic_partitions(
-        customers_partitions.name, ["acme", "globex", "initech", "paused-co"]
-    )
+def _schedule_tick(pipeline):
     context = dg.build_schedule_context(
         instance=pipeline.instance,
         scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
@@ -37,8 +31,17 @@ def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipel
         instance_ref=pipeline.instance.get_ref(),
         resources={"warehouse": WarehouseResource()},
     )
+    return hourly_workflow_sync.evaluate_tick(context)
 
-    data = hourly_workflow_sync.evaluate_tick(context)
+
+def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipeline):
+    for name in ("acme", "globex", "initech"):
+        _add(pipeline.engine, name)
+    _add(pipeline.engine, "paused-co", customers.PAUSED)
+    pipeline.instance.add_dynamic_partitions(
+        customers_partitions.name, ["acme", "globex", "initech", "paused-co"]
+    )
+    data = _schedule_tick(pipeline)
 
     requests = data.run_requests or []
     assert sorted(r.partition_key for r in requests) == ["acme", "globex", "initech"]
@@ -47,14 +50,7 @@ def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipel
 
 
 def test_schedule_skips_when_no_customer_is_active(pipeline):
-    context = dg.build_schedule_context(
-        instance=pipeline.instance,
-        scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
-        repository_def=defs.get_repository_def(),
-        instance_ref=pipeline.instance.get_ref(),
-        resources={"warehouse": WarehouseResource()},
-    )
-    data = hourly_workflow_sync.evaluate_tick(context)
+    data = _schedule_tick(pipeline)
     assert not data.run_requests
     assert data.skip_message
 
