@@ -28,6 +28,8 @@ setup(
         "starlette>=0.40",
         "uvicorn[standard]>=0.30",
         "psutil>=5.9",
+        # JSON decode/encode of exports and the canonical hash: the sync's CPU hot spots.
+        "orjson>=3.9",
     ],
     extras_require={
         "dev": [

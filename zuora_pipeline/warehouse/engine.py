@@ -14,6 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+try:
+    import orjson
+except ImportError:  # an optional speed-up
+    orjson = None  # type: ignore[assignment]
+
 
 class RawJSON(str):
     """Already-serialized JSON text: the engine's serializer passes it through unchanged.
@@ -26,7 +31,17 @@ class RawJSON(str):
 def _serialize_json(value: Any) -> str:
     if isinstance(value, RawJSON):
         return str(value)
+    if orjson is not None:
+        # Two JSON columns per task row: json.dumps was a top cost of the tasks step.
+        try:
+            return orjson.dumps(value).decode("utf-8")
+        except TypeError:  # non-str keys, ints beyond 64 bits: the json module copes
+            pass
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _deserialize_json(text: str | bytes) -> Any:
+    return orjson.loads(text) if orjson is not None else json.loads(text)
 
 
 def normalize_url(url: str) -> str:
@@ -39,7 +54,11 @@ def normalize_url(url: str) -> str:
 def create_warehouse_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
     backend = make_url(url).get_backend_name()
-    kwargs: dict[str, Any] = {"json_serializer": _serialize_json, "future": True}
+    kwargs: dict[str, Any] = {
+        "json_serializer": _serialize_json,
+        "json_deserializer": _deserialize_json,
+        "future": True,
+    }
     if backend == "sqlite":
         kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
     else:

@@ -46,6 +46,11 @@ from .retry import RETRYABLE_STATUS, Backoff, RetryBudget, Sleep, parse_ratelimi
 from .settings import ClientSettings
 from .urls import allowed_hosts_from_env, check_base_url, resolve_next_page, url_path
 
+try:
+    from orjson import loads as _loads  # every export is decoded once here: ~3x faster than json
+except ImportError:  # an optional speed-up
+    _loads = json.loads
+
 USER_AGENT = "zuora-pipeline/0.1 (+httpx)"
 REDACTED = "[REDACTED]"
 
@@ -422,8 +427,8 @@ class ZuoraClient:
 
     def _decode(self, response: httpx.Response, endpoint: str, what: str) -> dict[str, Any]:
         try:
-            data = json.loads(response.content)
-        except ValueError:
+            data = _loads(response.content)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError too
             data = None
             problem = "is not valid JSON"
         else:

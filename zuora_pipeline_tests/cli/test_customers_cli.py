@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -87,10 +88,13 @@ def test_update_pause_resume_remove(cli, pg_engine):
     assert cli("customers", "resume", "acme").exit_code == 0
     assert json.loads(cli("customers", "list", "--json").output)[0]["sync_status"] == "active"
 
+    instance = dg.DagsterInstance.get()
+    instance.add_dynamic_partitions("customers", ["acme"])
     refused = CliRunner().invoke(main, ["customers", "remove", "acme"])
     assert refused.exit_code != 0 and "--yes" in refused.output
     assert cli("customers", "remove", "acme", "--yes").exit_code == 0
     assert json.loads(cli("customers", "list", "--json").output) == []
+    assert instance.get_dynamic_partitions("customers") == []
 
 
 def test_commands_say_when_the_schema_is_missing(tmp_path, monkeypatch, secret_key):
