@@ -26,8 +26,10 @@ def _demo_env(data_dir: Path, port: int) -> dict[str, str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret.key"
     if not key_file.exists():
-        key_file.write_text(new_key())
-        key_file.chmod(0o600)
+        # Created owner-only from the first byte (no window where the umask's mode applies).
+        fd = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_key())
     env = {
         config.DATA_DIR_ENV: str(data_dir),
         config.DATABASE_URL_ENV: f"sqlite:///{data_dir / 'warehouse.sqlite'}",

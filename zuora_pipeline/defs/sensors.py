@@ -25,29 +25,40 @@ def _request(customer: Customer, reason: str, stamp: str) -> dg.RunRequest:
     )
 
 
+def _stamp(customer: Customer) -> str | None:
+    stamp = customer.credentials_updated_at
+    return stamp.isoformat() if isinstance(stamp, datetime) else None
+
+
 def plan(
     all_customers: list[Customer], existing: set[str], cursor: str | None
 ) -> tuple[list[str], list[str], list[dg.RunRequest], str]:
-    """(keys to add, keys to drop, run requests, new cursor). Pure, so it is unit-testable."""
-    state = json.loads(cursor) if cursor else {}
-    seen = state.get("credentials")
+    """(keys to add, keys to drop, run requests, new cursor). Pure, so it is unit-testable.
+
+    The cursor remembers, per customer, the credentials stamp last handled. A paused customer's
+    new stamp is not recorded, so rotating the secret of a customer paused for bad credentials
+    and resuming it gets it synced on the next tick. Stamps are compared for equality, never
+    ordered, so two updates committing out of order cannot hide one another.
+    """
+    handled: dict[str, str | None] = (json.loads(cursor) if cursor else {}).get("credentials", {})
+    first_tick = cursor is None
     wanted = {c.name for c in all_customers}
     add = sorted(wanted - existing)
     drop = sorted(existing - wanted)
     runs: list[dg.RunRequest] = []
-    newest = seen
+    seen: dict[str, str | None] = {}
     for customer in all_customers:
-        stamp = customer.credentials_updated_at
-        iso = stamp.isoformat() if isinstance(stamp, datetime) else None
-        if iso and (newest is None or iso > newest):
-            newest = iso
+        stamp = _stamp(customer)
         if customer.sync_status != customers.ACTIVE:
+            if customer.name in handled:
+                seen[customer.name] = handled[customer.name]
             continue
+        seen[customer.name] = stamp
         if customer.name in add:
             runs.append(_request(customer, "onboard", str(customer.id)))
-        elif seen is not None and iso is not None and iso > seen:
-            runs.append(_request(customer, "credentials", iso))
-    return add, drop, runs, json.dumps({"credentials": newest})
+        elif not first_tick and handled.get(customer.name, stamp) != stamp:
+            runs.append(_request(customer, "credentials", stamp or "none"))
+    return add, drop, runs, json.dumps({"credentials": seen}, separators=(",", ":"))
 
 
 @dg.sensor(

@@ -2,9 +2,10 @@
 
 A walker thread follows ``next_page`` ahead of the exports, so exports start while pages are still
 being listed; the client's shared limiter keeps pages and exports together under its cap. Each
-finished export is written in batches as it arrives. Everything commits in one transaction, so a
-failed walk (loop, malformed page, bad credentials) leaves the previous listing and exports
-exactly as they were.
+finished export is staged in batches as it arrives (short transactions: SQLite has one writer and
+must not be locked for the length of a download). What the assets publish (the listing, the
+promoted exports, the sync record) commits in one transaction at the end, so a failed walk (loop,
+malformed page, bad credentials) leaves the previous listing and exports exactly as they were.
 
 Before the listing may drive deletions, every stored workflow missing from it is confirmed gone
 with ``GET /workflows/{id}``: page-number pagination skips an entry when a workflow is deleted
@@ -17,8 +18,8 @@ import json
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
 from zuora_pipeline.warehouse import raw, sync_runs
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
-from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
+from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
 from zuora_pipeline.zuora import (
     WorkflowPage,
     ZuoraAuthenticationError,
@@ -40,8 +41,6 @@ from zuora_pipeline.zuora import (
 )
 
 EXPORT_BATCH = 100
-# Vanished workflows confirmed one by one; beyond this many the shrink guard decides.
-MAX_DELETIONS_VERIFIED = 200
 _DONE = object()
 
 
@@ -52,10 +51,15 @@ class FetchResult:
     without_active_version: int = 0
     exports_requested: int = 0
     exports_downloaded: int = 0
+    # Of the downloaded: first exports of a workflow, and new exports replacing a stored one.
+    exports_created: int = 0
+    exports_updated: int = 0
     unchanged_skipped: int = 0
     errors: int = 0
     malformed_exports: int = 0
     vanished_confirmed: int = 0
+    page_numbers: list[int] = field(default_factory=list)
+    distinct_ids: int = 0
     error_samples: list[str] = field(default_factory=list)
     api: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
@@ -63,6 +67,13 @@ class FetchResult:
     @property
     def exportable(self) -> int:
         return self.listed - self.without_active_version
+
+    @property
+    def pagination_complete(self) -> bool:
+        """Pages 1..N each stored once, and every listed entry a distinct workflow."""
+        return self.page_numbers == list(range(1, len(self.page_numbers) + 1)) and (
+            self.distinct_ids == self.listed
+        )
 
     @property
     def coverage(self) -> float:
@@ -88,7 +99,7 @@ class _PageWalker:
                 if self._stop.is_set():
                     return
             self._queue.put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the consuming thread
+        except BaseException as exc:
             self._queue.put(exc)
 
     def __iter__(self) -> Iterator[WorkflowPage]:
@@ -117,12 +128,17 @@ def fetch_workflow_definitions(
     started = time.monotonic()
     result = FetchResult()
     now = datetime.now(UTC)
-    with write_transaction(engine) as conn:
-        lock_customer(conn, customer.id)
-        known = {} if full_refresh else raw.export_fingerprints(conn, customer.id)
-        raw.clear_pages(conn, customer.id)
+    # The customer lock spans the whole step, but no write transaction is held across network
+    # I/O: exports are staged in short transactions and everything the asset publishes (pages,
+    # exports, sync record) commits together at the end.
+    with customer_sync_lock(engine, customer.id):
+        with engine.connect() as conn:
+            known = raw.export_fingerprints(conn, customer.id)
+            live_before = [zid for zid, _hash, deleted in workflow_table.stored(conn, customer.id) if not deleted]
+        with write_transaction(engine) as conn:
+            raw.clear_staging(conn, customer.id)
 
-        pending_pages: deque[raw.RawPage] = deque()
+        pages: list[raw.RawPage] = []
         fingerprints: dict[int, str] = {}
         listed_ids: set[int] = set()
         walker = _PageWalker(client)
@@ -130,7 +146,7 @@ def fetch_workflow_definitions(
         def changed_ids() -> Iterator[int]:
             # Runs on the client's export feeder thread, as export capacity frees up.
             for page in walker:
-                pending_pages.append(
+                pages.append(
                     raw.RawPage(
                         page_number=page.number,
                         url=page.url,
@@ -147,7 +163,7 @@ def fetch_workflow_definitions(
                         continue
                     fingerprint = list_fingerprint(item)
                     fingerprints[item.id] = fingerprint
-                    if known.get(item.id) == fingerprint:
+                    if not full_refresh and known.get(item.id) == fingerprint:
                         result.unchanged_skipped += 1
                         continue
                     result.exports_requested += 1
@@ -155,12 +171,11 @@ def fetch_workflow_definitions(
 
         batch: list[raw.RawExport] = []
 
-        def flush() -> None:
-            pages = [pending_pages.popleft() for _ in range(len(pending_pages))]
-            raw.insert_pages(conn, customer.id, pages, run_id=run_id, at=now)
-            result.pages += len(pages)
-            raw.upsert_exports(conn, customer.id, batch, run_id=run_id, at=now)
-            batch.clear()
+        def stage() -> None:
+            if batch:
+                with write_transaction(engine) as conn:
+                    raw.stage_exports(conn, customer.id, batch, run_id=run_id, at=now)
+                batch.clear()
 
         try:
             for outcome in client.export_workflows(changed_ids()):
@@ -183,57 +198,78 @@ def fetch_workflow_definitions(
                         content=export.content.decode("utf-8"),
                         export_hash=export_hash(export.data),
                         list_fingerprint=fingerprints[outcome.workflow_id],
-                        task_count=len(export.model.tasks),
+                        # Distinct ids: the tasks table keeps one row per task id.
+                        task_count=len({task.id for task in export.model.tasks}),
                     )
                 )
                 result.exports_downloaded += 1
+                if outcome.workflow_id in known:
+                    result.exports_updated += 1
+                else:
+                    result.exports_created += 1
                 if len(batch) >= batch_size:
-                    flush()
+                    stage()
         finally:
             walker.stop()
-        flush()
+        stage()
 
-        result.vanished_confirmed = _confirm_vanished(conn, customer, client, listed_ids)
-
+        result.page_numbers = [page.page_number for page in pages]
+        result.distinct_ids = len(listed_ids)
+        vanished = sorted(set(live_before) - listed_ids)
+        result.vanished_confirmed = _confirm_vanished(customer, client, vanished)
         result.api = client.metrics.as_dict()
-        result.duration_s = time.monotonic() - started
-        sync_runs.record(
-            conn,
-            customer_id=customer.id,
-            run_id=run_id,
-            at=now,
-            full_refresh=full_refresh,
-            listing_complete=True,
-            pages=result.pages,
-            listed=result.listed,
-            exports_requested=result.exports_requested,
-            exports_downloaded=result.exports_downloaded,
-            errors=result.errors,
-            api_calls=int(result.api.get("requests_total", 0)),
-            retries=int(result.api.get("retries_total", 0)),
-        )
+
+        with write_transaction(engine) as conn:
+            raw.clear_pages(conn, customer.id)
+            raw.insert_pages(conn, customer.id, pages, run_id=run_id, at=now)
+            raw.promote_staged(conn, customer.id, run_id=run_id)
+            result.pages = len(pages)
+            result.duration_s = time.monotonic() - started
+            sync_runs.record(
+                conn,
+                customer_id=customer.id,
+                run_id=run_id,
+                at=now,
+                # A step retry after a failed attempt starts the record afresh.
+                status="running",
+                finished_at=None,
+                error_message=None,
+                full_refresh=full_refresh,
+                listing_complete=True,
+                pages=result.pages,
+                listed=result.listed,
+                exports_requested=result.exports_requested,
+                exports_downloaded=result.exports_downloaded,
+                errors=result.errors,
+                api_calls=int(result.api.get("requests_total", 0)),
+                retries=int(result.api.get("retries_total", 0)),
+            )
     return result
 
 
-def _confirm_vanished(
-    conn: sa.Connection, customer: Customer, client: ZuoraClient, listed: set[int]
-) -> int:
-    """Raise ZuoraPaginationError if a stored workflow missing from the listing still exists."""
-    vanished = sorted(
-        zuora_id
-        for zuora_id, _hash, deleted in workflow_table.stored(conn, customer.id)
-        if not deleted and zuora_id not in listed
-    )
-    for zuora_id in vanished[:MAX_DELETIONS_VERIFIED]:
+def _confirm_vanished(customer: Customer, client: ZuoraClient, vanished: list[int]) -> int:
+    """Raise ZuoraPaginationError if a stored workflow missing from the listing still exists.
+
+    Every one is checked (with the client's bounded concurrency): a deletion the listing cannot
+    prove is not made."""
+
+    def exists(zuora_id: int) -> bool:
         try:
             client.get_workflow(zuora_id)
         except ZuoraNotFoundError:
-            continue
-        raise ZuoraPaginationError(
-            f"customer {customer.name!r}: workflow {zuora_id} exists but was missing from the "
-            "listing (workflows changed while the pages were walked); the listing is not "
-            "trusted and nothing was deleted. The step retry lists again.",
-            customer=customer.name,
-            endpoint="GET /workflows",
-        )
+            return False
+        return True
+
+    if not vanished:
+        return 0
+    with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
+        for zuora_id, still_there in zip(vanished, pool.map(exists, vanished), strict=True):
+            if still_there:
+                raise ZuoraPaginationError(
+                    f"customer {customer.name!r}: workflow {zuora_id} exists but was missing from "
+                    "the listing (workflows changed while the pages were walked); the listing is "
+                    "not trusted and nothing was deleted. The step retry lists again.",
+                    customer=customer.name,
+                    endpoint="GET /workflows",
+                )
     return len(vanished)

@@ -26,8 +26,18 @@ CHUNK = 200
 class TasksResult:
     workflows: int = 0
     upserted: int = 0
+    created: int = 0
     deleted: int = 0
+    total: int = 0
     duration_s: float = 0.0
+
+    @property
+    def updated(self) -> int:
+        return self.upserted - self.created
+
+    @property
+    def unchanged(self) -> int:
+        return max(self.total - self.upserted, 0)
 
 
 def extract_tasks(
@@ -53,6 +63,8 @@ def extract_tasks(
         )
         for start in range(0, len(ids), chunk):
             _extract_chunk(conn, ids[start : start + chunk], now, result)
+        if customer is not None:
+            result.total = task_table.count_for_customer(conn, customer.id)
         if customer is not None and run_id is not None:
             sync_runs.record(
                 conn,
@@ -89,11 +101,9 @@ def _extract_chunk(conn: sa.Connection, ids: list[int], now: datetime, result: T
                 "created_at": now,
                 "updated_at": now,
             }
-    stale = [
-        task_pk
-        for task_pk, workflow_pk, zuora_id in task_table.existing_task_keys(conn, ids)
-        if (workflow_pk, zuora_id) not in rows
-    ]
+    existing = task_table.existing_task_keys(conn, ids)
+    stale = [task_pk for task_pk, workflow_pk, zuora_id in existing if (workflow_pk, zuora_id) not in rows]
+    result.created += len(rows.keys() - {(workflow_pk, zuora_id) for _, workflow_pk, zuora_id in existing})
     result.deleted += task_table.delete_tasks(conn, stale)
     result.upserted += task_table.upsert_tasks(conn, list(rows.values()))
     task_table.mark_extracted(conn, ids)

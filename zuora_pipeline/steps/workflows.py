@@ -138,8 +138,8 @@ def apply_listing(
         for key, value in diff.stats().items():
             setattr(result, key, value)
         result.deleted_ids = list(diff.deleted)
-        guard = (
-            {}
+        guard: dict[str, object] = (
+            {"status": "running", "finished_at": None, "error_message": None}
             if result.shrink_guard_message is None
             else {"status": "failed", "error_message": result.shrink_guard_message}
         )

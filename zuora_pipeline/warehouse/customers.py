@@ -49,6 +49,16 @@ def validate_name(name: str) -> str:
     return name
 
 
+_MAX_LENGTHS = {"display_name": 255, "base_url": 255, "client_id": 255}
+
+
+def _check_lengths(values: dict[str, object]) -> None:
+    for field, limit in _MAX_LENGTHS.items():
+        value = values.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            raise CustomerError(f"{field.replace('_', ' ')} is longer than {limit} characters")
+
+
 def _row_to_customer(row: sa.Row) -> Customer:
     m = row._mapping
     return Customer(**{field: m[field] for field in Customer.__dataclass_fields__})
@@ -68,6 +78,7 @@ def add(
     display_name: str | None = None,
 ) -> Customer:
     validate_name(name)
+    _check_lengths({"display_name": display_name, "base_url": base_url, "client_id": client_id})
     if find(conn, name) is not None:
         raise CustomerError(f"customer {name!r} already exists: use `customers update {name}`")
     now = now_utc()
@@ -118,6 +129,7 @@ _CREDENTIALS = ("base_url", "client_id", "client_secret_encrypted")
 
 def update(conn: sa.Connection, name: str, **values: object) -> Customer:
     get(conn, name)
+    _check_lengths(values)
     now = now_utc()
     if any(key in values for key in _CREDENTIALS):
         values["credentials_updated_at"] = now

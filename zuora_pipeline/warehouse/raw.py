@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import raw_workflow_exports, raw_workflow_pages
-from zuora_pipeline.warehouse.upsert import upsert
+from zuora_pipeline.warehouse.schema import raw_export_staging, raw_workflow_exports, raw_workflow_pages
+from zuora_pipeline.warehouse.upsert import dialect_insert, upsert
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,48 @@ def export_hashes(conn: sa.Connection, customer_id: int) -> dict[int, str]:
         raw_workflow_exports.c.customer_id == customer_id
     )
     return {int(zid): h for zid, h in conn.execute(query)}
+
+
+def clear_staging(conn: sa.Connection, customer_id: int) -> None:
+    """Drop exports staged by fetches of this customer that never committed (crashed runs)."""
+    conn.execute(sa.delete(raw_export_staging).where(raw_export_staging.c.customer_id == customer_id))
+
+
+def stage_exports(
+    conn: sa.Connection, customer_id: int, exports: Sequence[RawExport], *, run_id: str, at: datetime
+) -> int:
+    rows: list[dict[str, Any]] = [
+        {
+            "run_id": run_id,
+            "customer_id": customer_id,
+            "zuora_id": e.zuora_id,
+            "content": e.content,
+            "export_hash": e.export_hash,
+            "list_fingerprint": e.list_fingerprint,
+            "task_count": e.task_count,
+            "fetched_at": at,
+        }
+        for e in exports
+    ]
+    return upsert(conn, raw_export_staging, rows, keys=["run_id", "customer_id", "zuora_id"], batch_size=200)
+
+
+def promote_staged(conn: sa.Connection, customer_id: int, *, run_id: str) -> int:
+    """Move this run's staged exports into raw_workflow_exports (inside the database)."""
+    stage = raw_export_staging
+    columns = ["customer_id", "zuora_id", "content", "export_hash", "list_fingerprint", "task_count",
+               "fetched_at"]
+    select = sa.select(*(stage.c[c] for c in columns), sa.literal(run_id).label("run_id")).where(
+        stage.c.customer_id == customer_id, stage.c.run_id == run_id
+    )
+    insert = dialect_insert(conn, raw_workflow_exports).from_select([*columns, "run_id"], select)
+    insert = insert.on_conflict_do_update(
+        index_elements=["customer_id", "zuora_id"],
+        set_={c: insert.excluded[c] for c in [*columns[2:], "run_id"]},
+    )
+    moved = conn.execute(insert).rowcount or 0
+    conn.execute(sa.delete(stage).where(stage.c.customer_id == customer_id, stage.c.run_id == run_id))
+    return moved
 
 
 def upsert_exports(

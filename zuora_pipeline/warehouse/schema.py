@@ -38,7 +38,7 @@ customers = sa.Table(
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("display_name", sa.String(255)),
     sa.Column("base_url", sa.String(255), nullable=False),
-    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.String(255), nullable=False),
     sa.Column("client_secret_encrypted", sa.Text, nullable=False),
     sa.Column("sync_status", sa.String(16), nullable=False, server_default="active"),
     # Set when the base URL, client id or secret change: the sensor syncs the customer again.
@@ -61,8 +61,8 @@ workflows = sa.Table(
     sa.Column("zuora_id", sa.BigInteger, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("description", sa.Text),
-    sa.Column("state", sa.String(32)),
-    sa.Column("active_version", sa.String(64)),
+    sa.Column("state", sa.Text),
+    sa.Column("active_version", sa.Text),
     sa.Column("created_on", UTCDateTime),
     sa.Column("updated_on", UTCDateTime),
     sa.Column("json_export", JSONDoc),
@@ -92,13 +92,15 @@ tasks = sa.Table(
     ),
     sa.Column("zuora_id", sa.BigInteger, nullable=False),
     sa.Column("name", sa.Text),
-    sa.Column("task_type", sa.String(64)),
-    sa.Column("action_type", sa.String(64)),
-    sa.Column("call_type", sa.String(64)),
-    sa.Column("object", sa.String(128)),
-    sa.Column("object_id", sa.String(128)),
+    # Zuora-sourced text has no documented length: Text, so PostgreSQL never rejects a value
+    # that SQLite would have accepted.
+    sa.Column("task_type", sa.Text),
+    sa.Column("action_type", sa.Text),
+    sa.Column("call_type", sa.Text),
+    sa.Column("object", sa.Text),
+    sa.Column("object_id", sa.Text),
     sa.Column("parent_task_id", sa.BigInteger),
-    sa.Column("priority", sa.String(32)),
+    sa.Column("priority", sa.Text),
     sa.Column("data", JSONDoc),
     sa.Column("workflow_task_json", JSONDoc),
     sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
@@ -138,6 +140,24 @@ raw_workflow_exports = sa.Table(
     sa.Column("list_fingerprint", sa.String(64), nullable=False),
     sa.Column("task_count", sa.Integer, nullable=False),
     sa.Column("run_id", sa.String(64)),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+# Exports downloaded by a fetch that has not committed yet: written in short transactions while the
+# downloads go on, moved into raw_workflow_exports in one short transaction at the end, so no
+# write transaction is held open across network I/O (SQLite has a single writer).
+raw_export_staging = sa.Table(
+    "raw_export_staging",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column(
+        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("zuora_id", sa.BigInteger, primary_key=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("export_hash", sa.String(64), nullable=False),
+    sa.Column("list_fingerprint", sa.String(64), nullable=False),
+    sa.Column("task_count", sa.Integer, nullable=False),
     sa.Column("fetched_at", UTCDateTime, nullable=False),
 )
 

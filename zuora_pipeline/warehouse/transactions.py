@@ -8,6 +8,7 @@ PostgreSQL; SQLite already admits one writer at a time (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,3 +42,33 @@ def lock_customer(conn: sa.Connection, customer_id: int) -> None:
             sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"),
             {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)},
         )
+
+
+@contextmanager
+def customer_sync_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
+    """Hold the customer's sync lock across a whole step that does network I/O, without holding
+    a write transaction open: a session-level advisory lock on its own connection (PostgreSQL;
+    released by the server if the process dies), or an exclusive file lock next to the SQLite file.
+    Conflicts with ``lock_customer`` of the same customer, so the steps of two syncs of one
+    customer never interleave."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)}
+            conn.execute(sa.text("SELECT pg_advisory_lock(:ns, :cid)"), key)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:ns, :cid)"), key)
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.customer-{int(customer_id)}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -111,3 +111,22 @@ def test_sensor_resyncs_a_customer_whose_credentials_changed(pipeline):
 
     assert [r.partition_key for r in data.run_requests] == ["acme"]
     assert data.run_requests[0].run_key.startswith("credentials:acme:")
+
+
+def test_sensor_syncs_a_paused_customer_whose_secret_was_rotated_once_it_is_resumed(pipeline):
+    _add(pipeline.engine, "acme")
+    first = _tick(pipeline)
+    with write_transaction(pipeline.engine) as conn:
+        customers.set_status(conn, "acme", customers.PAUSED, error="bad credentials")
+    paused = _tick(pipeline, first.cursor)
+    with write_transaction(pipeline.engine) as conn:
+        customers.update(conn, "acme", client_secret_encrypted="rotated")
+    still_paused = _tick(pipeline, paused.cursor)
+    with write_transaction(pipeline.engine) as conn:
+        customers.set_status(conn, "acme", customers.ACTIVE)
+
+    resumed = _tick(pipeline, still_paused.cursor)
+
+    assert not paused.run_requests and not still_paused.run_requests
+    assert [r.partition_key for r in resumed.run_requests] == ["acme"]
+    assert not _tick(pipeline, resumed.cursor).run_requests

@@ -232,14 +232,21 @@ def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pi
     outcome = pipeline.sync(name)
     assert outcome.success
 
-    records = pipeline.instance.fetch_materializations(dg.AssetKey(["zuora", "workflows"]), limit=1).records
-    metadata = records[0].asset_materialization.metadata
-    assert records[0].asset_materialization.partition == name
-    for key in ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries", "duration_s"):
-        assert isinstance(metadata[key], dg.IntMetadataValue | dg.FloatMetadataValue), key
-    assert metadata["created"].value == 9
-    pages = pipeline.instance.fetch_materializations(dg.AssetKey(["zuora", "workflow_pages"]), limit=1).records
-    assert pages[0].asset_materialization.metadata["api_calls"].value == outcome.stats["api_calls"] > 0
+    def metadata(asset: str) -> dict:
+        records = pipeline.instance.fetch_materializations(dg.AssetKey(["zuora", asset]), limit=1).records
+        assert records[0].asset_materialization.partition == name
+        return records[0].asset_materialization.metadata
+
+    stats = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries", "duration_s")
+    for asset in ("workflow_pages", "workflow_exports", "workflows", "workflow_tasks"):
+        for key in stats:
+            assert isinstance(metadata(asset)[key], dg.IntMetadataValue | dg.FloatMetadataValue), (asset, key)
+    assert metadata("workflows")["created"].value == 9
+    exportable = len(_exportable(pipeline.simulator.admin.truth(tenant.name)))
+    assert metadata("workflow_exports")["created"].value == metadata("workflow_exports")["total"].value == exportable
+    assert metadata("workflow_tasks")["created"].value == metadata("workflow_tasks")["total"].value > 0
+    api_calls = metadata("workflow_pages")["api_calls"].value + metadata("workflow_exports")["api_calls"].value
+    assert api_calls == outcome.stats["api_calls"] > 0
 
     with pipeline.engine.connect() as conn:
         record = sync_runs.for_run(conn, pipeline.customer(name).id, outcome.run_id)

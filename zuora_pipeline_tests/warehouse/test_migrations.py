@@ -26,3 +26,23 @@ def test_upgrade_is_idempotent_on_postgres(pg_url):
     assert type(columns["json_export"]["type"]).__name__ == "JSONB"
     indexes = {i["name"] for i in sa.inspect(engine).get_indexes("workflows")}
     assert {"ix_workflows_customer_id", "ix_workflows_zuora_id", "ix_workflows_state"} <= indexes
+
+
+def _drift(engine) -> list:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from zuora_pipeline.warehouse.schema import metadata
+
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+
+
+def test_migrations_build_exactly_the_schema_in_code_on_sqlite(tmp_path):
+    engine = create_warehouse_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    migrate.upgrade(engine)
+    assert _drift(engine) == [], "schema.py changed without a migration"
+
+
+def test_migrations_build_exactly_the_schema_in_code_on_postgres(pg_url):
+    assert _drift(create_warehouse_engine(pg_url)) == [], "schema.py changed without a migration"

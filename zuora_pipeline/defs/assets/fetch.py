@@ -20,14 +20,43 @@ class FetchConfig(dg.Config):
     """Re-export every workflow, not only those whose list entry changed."""
 
 
-def _api_metadata(result: FetchResult) -> dict[str, float]:
-    api = result.api
+def _calls(api: dict[str, float], *kinds: str) -> int:
+    return int(sum(api.get(f"requests_{kind}", 0) for kind in kinds))
+
+
+def _pages_metadata(result: FetchResult) -> dict[str, float]:
+    # The listing is replaced as a whole on every sync: its pages are "updated".
     return {
-        "api_calls": int(api.get("requests_total", 0)),
-        "retries": int(api.get("retries_total", 0)),
-        "bytes_received": int(api.get("bytes_received", 0)),
-        "tokens_fetched": int(api.get("tokens_fetched", 0)),
-        "max_in_flight": int(api.get("max_in_flight", 0)),
+        "created": 0,
+        "updated": result.pages,
+        "unchanged": 0,
+        "deleted": 0,
+        "total": result.listed,
+        "errors": 0,
+        "pages": result.pages,
+        # The token is fetched for the listing: it is the first thing the step does.
+        "api_calls": _calls(result.api, "list", "token"),
+        "retries": int(result.api.get("retries_total", 0)),
+        "duration_s": round(result.duration_s, 3),
+        "dagster/partition_row_count": result.listed,
+    }
+
+
+def _exports_metadata(result: FetchResult) -> dict[str, float]:
+    return {
+        "created": result.exports_created,
+        "updated": result.exports_updated,
+        "unchanged": result.unchanged_skipped,
+        "deleted": 0,  # the last good export of a vanished workflow is kept
+        "total": result.exportable,
+        "errors": result.errors,
+        "exports_requested": result.exports_requested,
+        "without_active_version": result.without_active_version,
+        "coverage": round(result.coverage, 6),
+        "api_calls": _calls(result.api, "export", "get"),
+        "retries": int(result.api.get("retries_total", 0)),
+        "bytes_received": int(result.api.get("bytes_received", 0)),
+        "max_in_flight": int(result.api.get("max_in_flight", 0)),
         "duration_s": round(result.duration_s, 3),
     }
 
@@ -94,36 +123,27 @@ def fetch_workflow_definitions_asset(
         f"{result.exports_downloaded} exports downloaded, {result.unchanged_skipped} unchanged, "
         f"{result.errors} failed"
     )
-    api = _api_metadata(result)
     yield dg.MaterializeResult(
-        asset_key=WORKFLOW_PAGES,
-        metadata={
-            "customer": customer.name,
-            "pages": result.pages,
-            "total": result.listed,
-            "dagster/partition_row_count": result.listed,
-            **api,
-        },
+        asset_key=WORKFLOW_PAGES, metadata={"customer": customer.name, **_pages_metadata(result)}
     )
     yield dg.MaterializeResult(
         asset_key=WORKFLOW_EXPORTS,
         metadata={
             "customer": customer.name,
-            "exports_requested": result.exports_requested,
-            "exports_downloaded": result.exports_downloaded,
-            "unchanged": result.unchanged_skipped,
-            "without_active_version": result.without_active_version,
-            "errors": result.errors,
-            "coverage": round(result.coverage, 6),
+            **_exports_metadata(result),
             "error_samples": dg.MetadataValue.json(result.error_samples),
-            **api,
         },
     )
     yield dg.AssetCheckResult(
         asset_key=WORKFLOW_PAGES,
         check_name="pagination_complete",
-        passed=True,  # the client raises on any loop, duplicate or missing page before we get here
-        metadata={"customer": customer.name, "pages": result.pages, "listed": result.listed},
+        passed=result.pagination_complete,
+        metadata={
+            "customer": customer.name,
+            "pages": result.pages,
+            "listed": result.listed,
+            "distinct_ids": result.distinct_ids,
+        },
     )
     yield dg.AssetCheckResult(
         asset_key=WORKFLOW_EXPORTS,

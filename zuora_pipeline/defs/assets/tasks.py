@@ -43,11 +43,18 @@ def workflow_tasks_asset(
     return dg.MaterializeResult(
         metadata={
             "customer": customer.name,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "deleted": result.deleted,
+            "total": result.total,
+            "errors": 0,
             "workflows_extracted": result.workflows,
             "upserted": result.upserted,
-            "deleted": result.deleted,
-            "api_calls": 0,
+            "api_calls": 0,  # tasks come from the stored exports, never from Zuora
+            "retries": 0,
             "duration_s": round(result.duration_s, 3),
+            "dagster/partition_row_count": result.total,
             "dagster/table_name": "tasks",
         }
     )
