@@ -49,8 +49,9 @@ def _admin_engine(server_url: str) -> sa.Engine:
 
 
 def _server_of(url: str) -> str:
-    parsed = make_url(normalize_url(url))
-    return parsed.set(database=None).render_as_string(hide_password=False).rstrip("/")
+    # URL.set(database=None) keeps the old database in SQLAlchemy 2.1; cut it off the string.
+    text = make_url(normalize_url(url)).render_as_string(hide_password=False)
+    return text.split("?", 1)[0].rsplit("/", 1)[0]
 
 
 def create_pg_database(server_url: str, prefix: str) -> str | None:

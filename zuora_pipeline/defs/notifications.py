@@ -163,6 +163,9 @@ def first_error_line(step_failures: Sequence[dg.DagsterEvent], fallback: str | N
     for event in step_failures:
         data = event.event_specific_data
         error = getattr(data, "error", None)
+        # "Exceeded max_retries of 3" wraps the real error: report the root cause.
+        while getattr(error, "cause", None) is not None:
+            error = error.cause  # type: ignore[union-attr]
         message = getattr(error, "message", None)
         if message and message.strip():
             line = message.strip().splitlines()[0]

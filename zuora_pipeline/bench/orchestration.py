@@ -1,0 +1,207 @@
+"""The Dagster-side scenarios: ``tick`` (the hourly schedule's evaluation for 5,000 customers)
+and ``fleet`` (50 customers as queued runs launched by a real ``dagster-daemon``), both on a
+PostgreSQL-backed instance in a scratch database."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+from dagster._core.instance.ref import InstanceRef
+
+from zuora_pipeline.bench.bound import lower_bound_s
+from zuora_pipeline.bench.env import TENANT_CONCURRENCY, BenchEnv, create_pg_database, drop_pg_database, pg_server
+from zuora_pipeline.bench.measure import RssSampler, measured, median
+from zuora_pipeline.bench.results import ScenarioResult
+from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
+from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
+from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
+from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.resources import WarehouseResource
+from zuora_pipeline.warehouse.schema import customers as customers_table
+
+TICK_CUSTOMERS = 5_000
+NAIVE_SAMPLE = 250
+FLEET_CUSTOMERS = 50
+FLEET_WORKFLOWS = 200
+FLEET_MAX_CONCURRENT_RUNS = 6  # two cores: more runs at once only queue for the CPU
+FLEET_TIMEOUT_S = 900
+
+WORKSPACE = f"""load_from:
+  - python_module:
+      module_name: zuora_pipeline.definitions
+      location_name: {LOCATION_NAME}
+"""
+
+
+def _instance_yaml(pg_url: str | None) -> str:
+    storage = (
+        f"storage:\n  postgres:\n    postgres_url: \"{pg_url.replace('+psycopg', '+psycopg2')}\"\n"
+        if pg_url else ""
+    )
+    return storage + f"""run_queue:
+  max_concurrent_runs: {FLEET_MAX_CONCURRENT_RUNS}
+  dequeue_interval_seconds: 1
+  tag_concurrency_limits:
+    - key: "dagster/partition"
+      value: {{ applyLimitPerUniqueValue: true }}
+      limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+@contextmanager
+def pg_instance(env: BenchEnv, stem: str) -> Iterator[tuple[dg.DagsterInstance, str, bool]]:
+    """A Dagster instance on a scratch PostgreSQL database (SQLite storage if none is reachable)."""
+    server = pg_server()
+    url = create_pg_database(server, "zp_bench_dagster") if server else None
+    home = Path(env.workdir) / stem
+    home.mkdir()
+    (home / "dagster.yaml").write_text(_instance_yaml(url))
+    (home / "workspace.yaml").write_text(WORKSPACE)
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        yield instance, str(home), url is not None
+    finally:
+        instance.dispose()
+        if url is not None:
+            drop_pg_database(url)
+
+
+def _add_customers(env: BenchEnv, names: list[str]) -> None:
+    rows = [{"name": n, "base_url": env.sim.base_url, "client_id": "bench", "client_secret_encrypted": "unused",
+             "sync_status": "active"} for n in names]
+    with env.engine.begin() as conn:
+        for start in range(0, len(rows), 1000):
+            conn.execute(sa.insert(customers_table), rows[start : start + 1000])
+
+
+def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url: str) -> int:
+    from zuora_pipeline.definitions import defs
+
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime.now(UTC).replace(minute=0, second=0, microsecond=0),
+        repository_def=defs.get_repository_def(),
+        resources={"warehouse": WarehouseResource(database_url=url)},
+    ) as context:
+        data = schedule.evaluate_tick(context)
+    return len(data.run_requests or [])
+
+
+def tick(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
+    from zuora_pipeline.defs.jobs import sync_customer_workflows
+    from zuora_pipeline.defs.schedules import hourly_workflow_sync
+
+    count = scaled(TICK_CUSTOMERS, scale)
+    names = [f"{env.unique('tick')}-{i:05d}" for i in range(count)]
+    _add_customers(env, names)
+    with pg_instance(env, "tick_home") as (instance, _home, on_pg):
+        instance.add_dynamic_partitions(customers_partitions.name, names)
+        walls, requested = [], 0
+        for _ in range(repeat):
+            with measured() as m:
+                requested = _evaluate(hourly_workflow_sync, instance, env.db.url)
+            walls.append(m.wall_s)
+        # The baseline: a RunRequest per key that Dagster resolves itself (one query per key).
+        sample = names[: min(NAIVE_SAMPLE, count)]
+
+        @dg.schedule(name="naive_hourly_sync", job=sync_customer_workflows, cron_schedule="0 * * * *")
+        def naive(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+            return [dg.RunRequest(partition_key=k, run_key=k) for k in sample]
+
+        with measured() as naive_m:
+            _evaluate(naive, instance, env.db.url)
+    wall = median(walls)
+    notes = [] if on_pg else ["no PostgreSQL reachable: SQLite-backed instance"]
+    if requested != count:
+        notes.append(f"{requested} run requests for {count} customers")
+    return ScenarioResult(
+        name="tick",
+        workload=f"hourly_workflow_sync evaluated for {count:,} active customers "
+        f"({'PostgreSQL' if on_pg else 'SQLite'} instance)",
+        target="<= 5 s",
+        wall_s=wall, baseline_s=naive_m.wall_s * count / len(sample), baseline_estimated=len(sample) != count,
+        repetitions=repeat, met=wall <= 5 and requested == count, notes=notes,
+        extra={"run_requests": requested, "naive_per_key_ms": naive_m.wall_s / len(sample) * 1000},
+    )
+
+
+def _daemon_command() -> list[str]:
+    found = shutil.which("dagster-daemon", path=str(Path(sys.executable).parent)) or shutil.which("dagster-daemon")
+    return [found, "run"] if found else [sys.executable, "-m", "dagster._daemon", "run"]
+
+
+def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
+    count = scaled(FLEET_CUSTOMERS, scale, minimum=2)
+    workflows = scaled(FLEET_WORKFLOWS, scale)
+    names = []
+    for _ in range(count):
+        tenant = env.tenant("fleet", workflows=workflows, tasks=TASKS)
+        names.append(env.add_customer(tenant))
+    env.sim.admin.reset_stats()
+    with pg_instance(env, "fleet_home") as (instance, home, on_pg):
+        instance.add_dynamic_partitions(customers_partitions.name, names)
+        daemon_env = {**os.environ, "DAGSTER_HOME": home}
+        daemon = subprocess.Popen(
+            [*_daemon_command(), "-w", os.path.join(home, "workspace.yaml")], cwd=home, env=daemon_env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            with RssSampler(daemon.pid, include_children=True) as sampler, measured() as m:
+                run_config = {**sync_run_config(),
+                              "resources": {"zuora": {"config": {"concurrency": TENANT_CONCURRENCY}}}}
+                run_ids = submit_runs(instance, job_name=SYNC_JOB_NAME, partition_keys=names,
+                                      run_config=run_config, tags={"zuora/trigger": "bench"})
+                records = _wait_for(instance, run_ids, daemon)
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+    stats = env.sim.admin.stats()
+    failed = [r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
+    per_run = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
+    bound = lower_bound_s(workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY)
+    base, estimated = baseline.estimate(workflows)
+    notes = [] if on_pg else ["no PostgreSQL reachable: SQLite-backed instance"]
+    if failed:
+        notes.append(f"{len(failed)} runs did not succeed")
+    return ScenarioResult(
+        name="fleet",
+        workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, queued runs, dagster-daemon "
+        f"({'PostgreSQL' if on_pg else 'SQLite'} instance, {FLEET_MAX_CONCURRENT_RUNS} runs at once)",
+        target="all done <= 90 s",
+        wall_s=m.wall_s, bound_s=bound * math.ceil(count / FLEET_MAX_CONCURRENT_RUNS),
+        requests={k: v for k, v in stats["by_endpoint"].items() if v},
+        peak_rss_mb=sampler.peak / (1024 * 1024),
+        baseline_s=base * count, baseline_estimated=True,
+        met=m.wall_s <= 90 and not failed, notes=notes,
+        extra={"median_run_s": median(per_run), "median_overhead_per_customer_s": median(per_run) - bound,
+               "429s": stats["in_flight_limit_rejections"], "failed_runs": len(failed)},
+    )
+
+
+def _wait_for(instance: dg.DagsterInstance, run_ids: list[str], daemon: subprocess.Popen[bytes]) -> list:
+    deadline = time.monotonic() + FLEET_TIMEOUT_S
+    while True:
+        records = instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
+        if len(records) == len(run_ids) and all(r.dagster_run.is_finished for r in records):
+            return records
+        if daemon.poll() is not None:
+            raise RuntimeError(f"dagster-daemon exited with code {daemon.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fleet runs not finished after {FLEET_TIMEOUT_S} s")
+        time.sleep(0.5)

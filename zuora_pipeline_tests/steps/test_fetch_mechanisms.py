@@ -1,0 +1,74 @@
+"""Mechanisms of the streaming fetch step (never timings): the in-flight cap holds against a
+slow Zuora, unchanged workflows are not exported again, and exports are written batch by batch
+instead of all being held until the download ends."""
+
+from __future__ import annotations
+
+import gc
+import math
+from typing import Any
+
+import pytest
+
+from zuora_pipeline.defs.resources import ZuoraResource
+from zuora_pipeline.steps import fetch
+from zuora_pipeline.warehouse import raw
+from zuora_pipeline.zuora.results import WorkflowExport
+
+CAP = 4
+
+
+def test_requests_in_flight_never_exceed_the_cap(pipeline: Any, sim_tenant: Any, sim_admin_reset: Any) -> None:
+    tenant = sim_tenant(workflows=60, tasks=2)
+    name = pipeline.add_customer(tenant)
+    # Latency keeps requests overlapping; the simulator enforces the cap with 429s and records
+    # the peak on arrival, so an over-subscribing client would show above it.
+    sim_admin_reset.set_limits(latency_ms=30, max_concurrency=CAP)
+    sim_admin_reset.reset_stats()
+    outcome = pipeline.sync(name, resources_config={"zuora": {"concurrency": CAP}})
+    assert outcome.success, outcome.error
+    stats = sim_admin_reset.stats()
+    assert stats["by_endpoint"]["export"] > CAP
+    assert stats["max_in_flight"][tenant.name] <= CAP
+    assert stats["in_flight_limit_rejections"] == 0
+
+
+def test_unchanged_workflows_are_not_exported_again(pipeline: Any, sim_tenant: Any) -> None:
+    tenant = sim_tenant(workflows=30, tasks=2)
+    name = pipeline.add_customer(tenant)
+    assert pipeline.sync(name).success
+    pipeline.simulator.admin.reset_stats()
+    changed = pipeline.simulator.admin.mutate(tenant.name, update=2, seed=3)
+    truth = pipeline.simulator.admin.truth(tenant.name)
+    assert pipeline.sync(name).success
+    exports = pipeline.simulator.admin.stats()["by_endpoint"]["export"]
+    assert exports == sum(1 for wid in changed.updated if truth[wid]["export"] is not None)
+
+
+def test_exports_are_written_in_batches_as_they_arrive(
+    pipeline: Any, sim_tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = sim_tenant(workflows=45, tasks=3)
+    name = pipeline.add_customer(tenant)
+    customer = pipeline.customer(name)
+    batch_size = 5
+    flushes: list[tuple[int, int]] = []  # (exports in the batch, WorkflowExport objects alive)
+    upsert_exports = raw.upsert_exports
+
+    def spying_upsert(conn: Any, customer_id: int, exports: Any, **kw: Any) -> int:
+        alive = sum(1 for o in gc.get_objects() if isinstance(o, WorkflowExport))
+        flushes.append((len(exports), alive))
+        return upsert_exports(conn, customer_id, exports, **kw)
+
+    monkeypatch.setattr(raw, "upsert_exports", spying_upsert)
+    with ZuoraResource(concurrency=CAP).client_for(customer) as client:
+        result = fetch.fetch_workflow_definitions(
+            pipeline.engine, customer, client, run_id="mechanism", batch_size=batch_size
+        )
+    assert result.exports_downloaded > 3 * batch_size
+    # One write per batch_size exports (plus the final partial one), never one big write at the end.
+    assert len(flushes) >= math.ceil(result.exports_downloaded / batch_size)
+    assert all(size <= batch_size for size, _ in flushes)
+    # Parsed exports do not pile up: at most those in flight, queued for the writer, and the one
+    # being turned into a row are alive at any flush, however many the sync downloads.
+    assert max(alive for _, alive in flushes) <= 2 * CAP + 2
