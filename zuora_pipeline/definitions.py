@@ -7,8 +7,8 @@ from zuora_pipeline.defs.assets.tasks import workflow_tasks_asset
 from zuora_pipeline.defs.assets.workflows import workflows_asset
 from zuora_pipeline.defs.checks import tasks_checks, workflows_checks
 from zuora_pipeline.defs.jobs import reextract_tasks, sync_customer_workflows
-from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.defs.notifications import sync_failure_alerts
+from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.defs.schedules import hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 

@@ -28,7 +28,11 @@ from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
 from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource
+from zuora_pipeline.crypto import SecretBox
+from zuora_pipeline.warehouse import customers, migrate
+from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.schema import customers as customers_table
+from zuora_pipeline.warehouse.transactions import write_transaction
 
 TICK_CUSTOMERS = 5_000
 NAIVE_SAMPLE = 250
@@ -56,6 +60,11 @@ def _instance_yaml(pg_url: str | None) -> str:
     - key: "dagster/partition"
       value: {{ applyLimitPerUniqueValue: true }}
       limit: 1
+# Per-run stdout capture spawns tail and watcher processes for every run: CPU a 2-core
+# machine needs for the runs themselves.
+compute_logs:
+  module: dagster.core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
 telemetry:
   enabled: false
 """
@@ -146,14 +155,22 @@ def _daemon_command() -> list[str]:
 def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
     count = scaled(FLEET_CUSTOMERS, scale, minimum=2)
     workflows = scaled(FLEET_WORKFLOWS, scale)
-    names = []
-    for _ in range(count):
-        tenant = env.tenant("fleet", workflows=workflows, tasks=TASKS)
-        names.append(env.add_customer(tenant))
-    env.sim.admin.reset_stats()
-    with pg_instance(env, "fleet_home") as (instance, home, on_pg):
+    with fleet_warehouse(env) as url, pg_instance(env, "fleet_home") as (instance, home, on_pg):
+        # Its own warehouse holding only the fleet's customers, their partitions added up front:
+        # customer_partitions_sensor (running in the daemon) then has nothing to add or onboard,
+        # so the only runs are the ones submitted below.
+        engine = get_engine(url)
+        names = []
+        for _ in range(count):
+            tenant = env.tenant("fleet", workflows=workflows, tasks=TASKS)
+            name = env.unique("fleet")
+            with write_transaction(engine) as conn:
+                customers.add(conn, name=name, base_url=env.sim.base_url, client_id=tenant.client_id,
+                              client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret))
+            names.append(name)
+        env.sim.admin.reset_stats()
         instance.add_dynamic_partitions(customers_partitions.name, names)
-        daemon_env = {**os.environ, "DAGSTER_HOME": home}
+        daemon_env = {**os.environ, "DAGSTER_HOME": home, "ZUORA_PIPELINE_DATABASE_URL": url}
         daemon = subprocess.Popen(
             [*_daemon_command(), "-w", os.path.join(home, "workspace.yaml")], cwd=home, env=daemon_env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -192,6 +209,21 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
         extra={"median_run_s": median(per_run), "median_overhead_per_customer_s": median(per_run) - bound,
                "429s": stats["in_flight_limit_rejections"], "failed_runs": len(failed)},
     )
+
+
+@contextmanager
+def fleet_warehouse(env: BenchEnv) -> Iterator[str]:
+    url = None
+    if env.db.dialect == "postgresql":
+        url = create_pg_database(pg_server() or "", "zp_bench_fleet")
+    url = url or f"sqlite:///{os.path.join(env.workdir, 'fleet_warehouse.sqlite')}"
+    migrate.upgrade(get_engine(url))
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        if url.startswith("postgresql"):
+            drop_pg_database(url)
 
 
 def _wait_for(instance: dg.DagsterInstance, run_ids: list[str], daemon: subprocess.Popen[bytes]) -> list:

@@ -513,7 +513,9 @@ class ZuoraClient:
         cap = self.settings.concurrency
         results: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
-        # Bounds submitted-but-unfinished exports, so ids are pulled only as capacity frees up.
+        # Bounds exports submitted but not yet taken by the consumer (in flight, or finished and
+        # waiting in `results`), so ids are pulled only as capacity frees up and a slow consumer
+        # (the warehouse writer) holds at most `cap` downloaded exports, never the whole sync.
         window = threading.Semaphore(cap)
         executor = ThreadPoolExecutor(max_workers=cap, thread_name_prefix=f"zuora-export-{self.customer}")
 
@@ -528,8 +530,6 @@ class ZuoraClient:
                     results.put(("outcome", ExportOutcome(wid, None, exc)))
             except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
                 results.put(("fatal", exc))
-            finally:
-                window.release()
 
         def feed() -> None:
             submitted = 0
@@ -555,6 +555,7 @@ class ZuoraClient:
                 kind, value = results.get()
                 if kind == "outcome":
                     received += 1
+                    window.release()
                     yield value
                 elif kind == "done":
                     total = value

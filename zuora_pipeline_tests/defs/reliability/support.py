@@ -194,7 +194,7 @@ def http_server(respond: Responder) -> Iterator[_Server]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = _handle  # noqa: N815
+        do_GET = do_POST = do_PUT = _handle
 
         def log_message(self, *args: object) -> None:  # keep test output clean
             return

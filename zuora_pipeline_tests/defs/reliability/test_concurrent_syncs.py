@@ -81,7 +81,9 @@ def test_two_simultaneous_syncs_of_one_customer_are_serialized(
         # Hold the customer's lock ourselves until both syncs are queued behind it, so they
         # really do contend (observed in pg_locks), whatever the threads' start-up times.
         with gate.connect() as conn, conn.begin():
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"), {"ns": _LOCK_NAMESPACE, "cid": customer_id})
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"), {"ns": _LOCK_NAMESPACE, "cid": customer_id}
+            )
             for worker in workers:
                 worker.start()
 

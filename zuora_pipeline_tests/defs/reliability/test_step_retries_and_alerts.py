@@ -63,7 +63,7 @@ class _Inbox:
         self.messages: list[email.message.Message] = []
         self.raw: list[bytes] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.raw.append(bytes(envelope.content))
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
