@@ -6,8 +6,13 @@ setup(
     description="Dagster code location mirroring Zuora Workflow definitions into a SQL warehouse",
     packages=find_packages(exclude=["zuora_pipeline_tests*"]),
     include_package_data=True,
-    package_data={"zuora_pipeline": ["warehouse/migrations/*.ini", "warehouse/migrations/*.mako",
-                                     "warehouse/migrations/versions/*.py"]},
+    package_data={
+        "zuora_pipeline": [
+            "warehouse/migrations/*.ini",
+            "warehouse/migrations/*.mako",
+            "warehouse/migrations/versions/*.py",
+        ]
+    },
     python_requires=">=3.11",
     install_requires=[
         # The newest set that resolves together: dagster-postgres 0.29.27 pins dagster==1.13.27.

@@ -30,9 +30,7 @@ class SecretBox:
         try:
             self._fernet = Fernet(key.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
-            raise SecretKeyError(
-                f"{config.SECRET_KEY_ENV} is not a valid Fernet key: {_HOW_TO}"
-            ) from None
+            raise SecretKeyError(f"{config.SECRET_KEY_ENV} is not a valid Fernet key: {_HOW_TO}") from None
 
     @classmethod
     def from_env(cls) -> SecretBox:

@@ -14,9 +14,9 @@ import time
 import dagster as dg
 import psutil
 
+from zuora_pipeline import config
 from zuora_pipeline.defs.runner import ensure_partitions, run_sync
 from zuora_pipeline.warehouse.engine import get_engine
-from zuora_pipeline import config
 
 
 def main(argv: list[str]) -> int:
@@ -29,8 +29,7 @@ def main(argv: list[str]) -> int:
             engine = get_engine(config.database_url())
             rss_before = psutil.Process().memory_info().rss / (1024 * 1024)
             started = time.perf_counter()
-            outcome = run_sync(instance, engine, customer,
-                               resources_config={"zuora": {"concurrency": concurrency}})
+            outcome = run_sync(instance, engine, customer, resources_config={"zuora": {"concurrency": concurrency}})
             wall = time.perf_counter() - started
             if not outcome.success:
                 print(outcome.error, file=sys.stderr)
@@ -42,13 +41,17 @@ def main(argv: list[str]) -> int:
     exports = meta["zuora/workflow_exports"]
     tasks = meta["zuora/workflow_tasks"]
     wf = meta["zuora/workflows"]
-    print(json.dumps({
-        "wall_s": wall,
-        "api_s": exports["duration_s"],
-        "exportable": int(meta["zuora/workflow_pages"]["total"]) - int(exports["without_active_version"]),
-        "rows": int(wf["created"]) + int(wf["updated"]) + int(tasks["upserted"]),
-        "rss_before_mb": rss_before,
-    }))
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "api_s": exports["duration_s"],
+                "exportable": int(meta["zuora/workflow_pages"]["total"]) - int(exports["without_active_version"]),
+                "rows": int(wf["created"]) + int(wf["updated"]) + int(tasks["upserted"]),
+                "rss_before_mb": rss_before,
+            }
+        )
+    )
     return 0
 
 

@@ -16,8 +16,9 @@ NEEDS_FULL = {"incremental", "changed"}
 NEEDS_BASELINE = {"full", "incremental", "changed", "memory", "fleet"}
 
 
-def run_scenarios(names: list[str], *, repeat: int, scale: float,
-                  progress: Callable[[str], None] = lambda _m: None) -> list[ScenarioResult]:
+def run_scenarios(
+    names: list[str], *, repeat: int, scale: float, progress: Callable[[str], None] = lambda _m: None
+) -> list[ScenarioResult]:
     results: list[ScenarioResult] = []
     with bench_env() as env:
         baseline = None
@@ -38,8 +39,14 @@ def run_scenarios(names: list[str], *, repeat: int, scale: float,
     return results
 
 
-def _run_one(name: str, env: BenchEnv, scale: float, repeat: int, baseline: scenarios.Baseline | None,
-             state: scenarios.FullState | None) -> ScenarioResult:
+def _run_one(
+    name: str,
+    env: BenchEnv,
+    scale: float,
+    repeat: int,
+    baseline: scenarios.Baseline | None,
+    state: scenarios.FullState | None,
+) -> ScenarioResult:
     if name == "incremental":
         return scenarios.incremental(env, state, repeat, baseline)
     if name == "changed":
@@ -56,10 +63,20 @@ def _run_one(name: str, env: BenchEnv, scale: float, repeat: int, baseline: scen
 @click.command(name="bench")
 @click.argument("scenario", nargs=-1, type=click.Choice(SCENARIOS))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
-@click.option("--repeat", type=click.IntRange(1, 20), default=3, show_default=True,
-              help="Repetitions of the short scenarios (the table shows medians).")
-@click.option("--scale", type=click.FloatRange(0.001, 10), default=1.0, hidden=True,
-              help="Multiply every workload (the smoke test runs tiny ones).")
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Repetitions of the short scenarios (the table shows medians).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.001, 10),
+    default=1.0,
+    hidden=True,
+    help="Multiply every workload (the smoke test runs tiny ones).",
+)
 def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int, scale: float) -> None:
     """Measure the sync against the DESIGN.md §6 lower bound on a local simulator.
 
@@ -67,8 +84,9 @@ def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int,
     sequential baseline (concurrency 1, every workflow exported) beside each.
     """
     names = list(scenario) or list(SCENARIOS)
-    results = run_scenarios(names, repeat=repeat, scale=scale,
-                            progress=lambda m: click.echo(f"bench: {m} ...", err=True))
+    results = run_scenarios(
+        names, repeat=repeat, scale=scale, progress=lambda m: click.echo(f"bench: {m} ...", err=True)
+    )
     click.echo(table(results))
     if json_path:
         write_json(results, json_path)

@@ -117,7 +117,10 @@ class BenchEnv:
 
     def sync(self, name: str, *, concurrency: int = TENANT_CONCURRENCY, full_refresh: bool = False) -> SyncOutcome:
         outcome = run_sync(
-            self.instance, self.engine, name, full_refresh=full_refresh,
+            self.instance,
+            self.engine,
+            name,
+            full_refresh=full_refresh,
             resources_config={"zuora": {"concurrency": concurrency}},
         )
         if not outcome.success:

@@ -77,8 +77,9 @@ class RssSampler:
 
 
 @contextmanager
-def measured(pid: int | None = None, *, include_children: bool = False,
-             exclude: Sequence[int] = ()) -> Iterator[Measurement]:
+def measured(
+    pid: int | None = None, *, include_children: bool = False, exclude: Sequence[int] = ()
+) -> Iterator[Measurement]:
     """Times the block and records the peak RSS of ``pid`` (this process by default)."""
     result = Measurement()
     sampler = RssSampler(pid or psutil.Process().pid, include_children=include_children, exclude=exclude)

@@ -24,11 +24,11 @@ from zuora_pipeline.bench.env import TENANT_CONCURRENCY, BenchEnv, create_pg_dat
 from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
+from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
 from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource
-from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.schema import customers as customers_table
@@ -50,10 +50,11 @@ WORKSPACE = f"""load_from:
 
 def _instance_yaml(pg_url: str | None) -> str:
     storage = (
-        f"storage:\n  postgres:\n    postgres_url: \"{pg_url.replace('+psycopg', '+psycopg2')}\"\n"
-        if pg_url else ""
+        f'storage:\n  postgres:\n    postgres_url: "{pg_url.replace("+psycopg", "+psycopg2")}"\n' if pg_url else ""
     )
-    return storage + f"""run_queue:
+    return (
+        storage
+        + f"""run_queue:
   max_concurrent_runs: {FLEET_MAX_CONCURRENT_RUNS}
   dequeue_interval_seconds: 1
   tag_concurrency_limits:
@@ -68,6 +69,7 @@ compute_logs:
 telemetry:
   enabled: false
 """
+    )
 
 
 @contextmanager
@@ -89,8 +91,16 @@ def pg_instance(env: BenchEnv, stem: str) -> Iterator[tuple[dg.DagsterInstance, 
 
 
 def _add_customers(env: BenchEnv, names: list[str]) -> None:
-    rows = [{"name": n, "base_url": env.sim.base_url, "client_id": "bench", "client_secret_encrypted": "unused",
-             "sync_status": "active"} for n in names]
+    rows = [
+        {
+            "name": n,
+            "base_url": env.sim.base_url,
+            "client_id": "bench",
+            "client_secret_encrypted": "unused",
+            "sync_status": "active",
+        }
+        for n in names
+    ]
     with env.engine.begin() as conn:
         for start in range(0, len(rows), 1000):
             conn.execute(sa.insert(customers_table), rows[start : start + 1000])
@@ -141,8 +151,12 @@ def tick(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
         workload=f"hourly_workflow_sync evaluated for {count:,} active customers "
         f"({'PostgreSQL' if on_pg else 'SQLite'} instance)",
         target="<= 5 s",
-        wall_s=wall, baseline_s=naive_m.wall_s * count / len(sample), baseline_estimated=len(sample) != count,
-        repetitions=repeat, met=wall <= 5 and requested == count, notes=notes,
+        wall_s=wall,
+        baseline_s=naive_m.wall_s * count / len(sample),
+        baseline_estimated=len(sample) != count,
+        repetitions=repeat,
+        met=wall <= 5 and requested == count,
+        notes=notes,
         extra={"run_requests": requested, "naive_per_key_ms": naive_m.wall_s / len(sample) * 1000},
     )
 
@@ -165,22 +179,37 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
             tenant = env.tenant("fleet", workflows=workflows, tasks=TASKS)
             name = env.unique("fleet")
             with write_transaction(engine) as conn:
-                customers.add(conn, name=name, base_url=env.sim.base_url, client_id=tenant.client_id,
-                              client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret))
+                customers.add(
+                    conn,
+                    name=name,
+                    base_url=env.sim.base_url,
+                    client_id=tenant.client_id,
+                    client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
+                )
             names.append(name)
         env.sim.admin.reset_stats()
         instance.add_dynamic_partitions(customers_partitions.name, names)
         daemon_env = {**os.environ, "DAGSTER_HOME": home, "ZUORA_PIPELINE_DATABASE_URL": url}
         daemon = subprocess.Popen(
-            [*_daemon_command(), "-w", os.path.join(home, "workspace.yaml")], cwd=home, env=daemon_env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [*_daemon_command(), "-w", os.path.join(home, "workspace.yaml")],
+            cwd=home,
+            env=daemon_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             with RssSampler(daemon.pid, include_children=True) as sampler, measured() as m:
-                run_config = {**sync_run_config(),
-                              "resources": {"zuora": {"config": {"concurrency": TENANT_CONCURRENCY}}}}
-                run_ids = submit_runs(instance, job_name=SYNC_JOB_NAME, partition_keys=names,
-                                      run_config=run_config, tags={"zuora/trigger": "bench"})
+                run_config = {
+                    **sync_run_config(),
+                    "resources": {"zuora": {"config": {"concurrency": TENANT_CONCURRENCY}}},
+                }
+                run_ids = submit_runs(
+                    instance,
+                    job_name=SYNC_JOB_NAME,
+                    partition_keys=names,
+                    run_config=run_config,
+                    tags={"zuora/trigger": "bench"},
+                )
                 records = _wait_for(instance, run_ids, daemon)
         finally:
             daemon.terminate()
@@ -192,7 +221,7 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
     failed = [r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
     per_run = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
     bound = lower_bound_s(workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY)
-    base, estimated = baseline.estimate(workflows)
+    base, _estimated = baseline.estimate(workflows)
     notes = [] if on_pg else ["no PostgreSQL reachable: SQLite-backed instance"]
     if failed:
         notes.append(f"{len(failed)} runs did not succeed")
@@ -201,13 +230,20 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
         workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, queued runs, dagster-daemon "
         f"({'PostgreSQL' if on_pg else 'SQLite'} instance, {FLEET_MAX_CONCURRENT_RUNS} runs at once)",
         target="all done <= 90 s",
-        wall_s=m.wall_s, bound_s=bound * math.ceil(count / FLEET_MAX_CONCURRENT_RUNS),
+        wall_s=m.wall_s,
+        bound_s=bound * math.ceil(count / FLEET_MAX_CONCURRENT_RUNS),
         requests={k: v for k, v in stats["by_endpoint"].items() if v},
         peak_rss_mb=sampler.peak / (1024 * 1024),
-        baseline_s=base * count, baseline_estimated=True,
-        met=m.wall_s <= 90 and not failed, notes=notes,
-        extra={"median_run_s": median(per_run), "median_overhead_per_customer_s": median(per_run) - bound,
-               "429s": stats["in_flight_limit_rejections"], "failed_runs": len(failed)},
+        baseline_s=base * count,
+        baseline_estimated=True,
+        met=m.wall_s <= 90 and not failed,
+        notes=notes,
+        extra={
+            "median_run_s": median(per_run),
+            "median_overhead_per_customer_s": median(per_run) - bound,
+            "429s": stats["in_flight_limit_rejections"],
+            "failed_runs": len(failed),
+        },
     )
 
 

@@ -8,8 +8,19 @@ from pathlib import Path
 
 from zuora_pipeline.bench.results import ScenarioResult
 
-COLUMNS = ("scenario", "requests", "wall s", "bound s", "ratio", "peak RSS MB", "rows/s",
-           "baseline s", "speed-up", "target", "met")
+COLUMNS = (
+    "scenario",
+    "requests",
+    "wall s",
+    "bound s",
+    "ratio",
+    "peak RSS MB",
+    "rows/s",
+    "baseline s",
+    "speed-up",
+    "target",
+    "met",
+)
 
 
 def _num(value: float | None, fmt: str = "{:.2f}") -> str:
@@ -45,8 +56,10 @@ def table(results: Sequence[ScenarioResult]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row(r)) + " |" for r in results]
     lines.append("")
-    lines.append("ratio = API phase / bound (incremental: / list-only bound; fleet: wall / (bound x "
-                 "ceil(customers / runs at once))); ~ = baseline extrapolated from a measured smaller sequential run.")
+    lines.append(
+        "ratio = API phase / bound (incremental: / list-only bound; fleet: wall / (bound x "
+        "ceil(customers / runs at once))); ~ = baseline extrapolated from a measured smaller sequential run."
+    )
     for r in results:
         details = ", ".join(f"{k}={_fmt(v)}" for k, v in r.extra.items())
         api = f"API phase {r.api_s:.2f} s; " if r.api_s is not None else ""

@@ -56,8 +56,9 @@ def _rows_written(env: BenchEnv, meta: dict[str, dict[str, Any]]) -> int:
     return int(workflows.get("created", 0)) + int(workflows.get("updated", 0)) + int(tasks.get("upserted", 0))
 
 
-def timed_sync(env: BenchEnv, name: str, *, concurrency: int = TENANT_CONCURRENCY,
-               full_refresh: bool = False) -> SyncRun:
+def timed_sync(
+    env: BenchEnv, name: str, *, concurrency: int = TENANT_CONCURRENCY, full_refresh: bool = False
+) -> SyncRun:
     env.sim.admin.reset_stats()
     with measured() as m:
         outcome = env.sync(name, concurrency=concurrency, full_refresh=full_refresh)
@@ -128,8 +129,9 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
         name = env.add_customer(tenant)
         runs.append(timed_sync(env, name))
     last = runs[-1]
-    bound = lower_bound_s(workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S,
-                          concurrency=TENANT_CONCURRENCY, exports=last.exportable)
+    bound = lower_bound_s(
+        workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY, exports=last.exportable
+    )
     wall = median([r.wall_s for r in runs])
     api = median([r.api_s for r in runs])
     rejections = sum(r.rejections for r in runs)
@@ -139,13 +141,21 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
         workload=f"1 customer, {workflows:,} workflows x {TASKS} tasks, L={LATENCY_MS:.0f} ms, "
         f"C={TENANT_CONCURRENCY}, empty warehouse",
         target="API <= 1.25 x bound; job <= bound + 5 s; 0 x 429",
-        wall_s=wall, bound_s=bound, api_s=api, requests=last.requests,
+        wall_s=wall,
+        bound_s=bound,
+        api_s=api,
+        requests=last.requests,
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
         rows_per_s=median([r.rows / r.wall_s for r in runs]),
-        baseline_s=base, baseline_estimated=estimated, repetitions=repeat,
+        baseline_s=base,
+        baseline_estimated=estimated,
+        repetitions=repeat,
         met=api <= 1.25 * bound and wall <= bound + 5 and rejections == 0,
-        extra={"429s": rejections, "max_in_flight": max(r.max_in_flight for r in runs),
-               "job_minus_bound_s": wall - bound},
+        extra={
+            "429s": rejections,
+            "max_in_flight": max(r.max_in_flight for r in runs),
+            "job_minus_bound_s": wall - bound,
+        },
     )
     return result, FullState(tenant=tenant.name, customer=runs and name, workflows=workflows)
 
@@ -160,9 +170,15 @@ def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline
         name="incremental",
         workload=f"the same {state.workflows:,} workflows again, nothing changed",
         target="0 exports; job <= list-only bound + 3 s",
-        wall_s=wall, bound_s=bound, api_s=median([r.api_s for r in runs]), requests=runs[-1].requests,
-        peak_rss_mb=max(r.peak_rss_mb for r in runs), rows_per_s=None,
-        baseline_s=base, baseline_estimated=estimated, repetitions=repeat,
+        wall_s=wall,
+        bound_s=bound,
+        api_s=median([r.api_s for r in runs]),
+        requests=runs[-1].requests,
+        peak_rss_mb=max(r.peak_rss_mb for r in runs),
+        rows_per_s=None,
+        baseline_s=base,
+        baseline_estimated=estimated,
+        repetitions=repeat,
         met=exports == 0 and wall <= bound + 3,
         extra={"export_requests": exports, "job_minus_bound_s": wall - bound},
     )
@@ -183,16 +199,27 @@ def changed(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) ->
         )
         run = timed_sync(env, state.customer)
         runs.append(run)
-        got = {"exports": run.requests.get("export", 0), "created": run.stats["created"],
-               "updated": run.stats["updated"], "deleted": run.stats["deleted"]}
-        want = {"exports": expected_exports, "created": len(mutation.added),
-                "updated": len(mutation.updated), "deleted": len(mutation.deleted)}
+        got = {
+            "exports": run.requests.get("export", 0),
+            "created": run.stats["created"],
+            "updated": run.stats["updated"],
+            "deleted": run.stats["deleted"],
+        }
+        want = {
+            "exports": expected_exports,
+            "created": len(mutation.added),
+            "updated": len(mutation.updated),
+            "deleted": len(mutation.deleted),
+        }
         if got != want:
             exact = False
             problems.append(f"rep {rep + 1}: got {got}, expected {want}")
     last = runs[-1]
     bound = lower_bound_s(
-        state.workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY,
+        state.workflows,
+        page_length=PAGE_LENGTH,
+        latency_s=LATENCY_S,
+        concurrency=TENANT_CONCURRENCY,
         exports=last.requests.get("export", 0) + last.requests.get("get", 0),
     )
     wall = median([r.wall_s for r in runs])
@@ -201,10 +228,17 @@ def changed(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) ->
         name="changed",
         workload=f"{updates} updated (1%), {churn} deleted, {churn} added",
         target="exactly those exported; stats exact",
-        wall_s=wall, bound_s=bound, api_s=median([r.api_s for r in runs]), requests=last.requests,
+        wall_s=wall,
+        bound_s=bound,
+        api_s=median([r.api_s for r in runs]),
+        requests=last.requests,
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
         rows_per_s=median([r.rows / r.wall_s for r in runs]),
-        baseline_s=base, baseline_estimated=estimated, repetitions=repeat, met=exact, notes=problems,
+        baseline_s=base,
+        baseline_estimated=estimated,
+        repetitions=repeat,
+        met=exact,
+        notes=problems,
         extra={"stats": last.stats},
     )
 
@@ -226,17 +260,27 @@ def memory(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
     report = json.loads(out.decode().strip().splitlines()[-1])
     stats = env.sim.admin.stats()
     peak_mb = sampler.peak / (1024 * 1024)
-    bound = lower_bound_s(workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S,
-                          concurrency=TENANT_CONCURRENCY, exports=report["exportable"])
+    bound = lower_bound_s(
+        workflows,
+        page_length=PAGE_LENGTH,
+        latency_s=LATENCY_S,
+        concurrency=TENANT_CONCURRENCY,
+        exports=report["exportable"],
+    )
     base, estimated = baseline.estimate(workflows)
     return ScenarioResult(
         name="memory",
         workload=f"1 customer, {workflows:,} workflows x {TASKS} tasks, fresh process",
         target="peak RSS <= 300 MB",
-        wall_s=report["wall_s"], bound_s=bound, api_s=report["api_s"],
+        wall_s=report["wall_s"],
+        bound_s=bound,
+        api_s=report["api_s"],
         requests={k: v for k, v in stats["by_endpoint"].items() if v},
-        peak_rss_mb=peak_mb, rows_per_s=report["rows"] / report["wall_s"],
-        baseline_s=base, baseline_estimated=estimated, met=peak_mb <= 300,
+        peak_rss_mb=peak_mb,
+        rows_per_s=report["rows"] / report["wall_s"],
+        baseline_s=base,
+        baseline_estimated=estimated,
+        met=peak_mb <= 300,
         extra={"process_wall_s": m.wall_s, "child_rss_before_sync_mb": report["rss_before_mb"]},
     )
 

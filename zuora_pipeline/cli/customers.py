@@ -38,8 +38,7 @@ def read_secret(env_var: str | None) -> str:
         value = sys.stdin.readline()
     if not value.strip():
         raise CustomerError(
-            "no client secret given: pipe it on standard input or name an environment "
-            "variable with --client-secret-env"
+            "no client secret given: pipe it on standard input or name an environment variable with --client-secret-env"
         )
     return value.strip()
 
@@ -104,9 +103,7 @@ def update_command(
     if client_id:
         values["client_id"] = client_id
     if client_secret_env or secret_from_stdin:
-        values["client_secret_encrypted"] = SecretBox.from_env().encrypt(
-            read_secret(client_secret_env)
-        )
+        values["client_secret_encrypted"] = SecretBox.from_env().encrypt(read_secret(client_secret_env))
     if display_name is not None:
         values["display_name"] = display_name
     if not values:

@@ -42,16 +42,20 @@ def _demo_env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="where the demo keeps its warehouse, key and Dagster instance "
-                   "[default: ~/.zuora_pipeline/demo]")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="where the demo keeps its warehouse, key and Dagster instance [default: ~/.zuora_pipeline/demo]",
+)
 @click.option("--port", default=8089, show_default=True, help="simulator port")
 @click.option("--workflows", default=120, show_default=True, help="workflows per demo tenant")
 @click.option("--tasks", default=8, show_default=True, help="average tasks per workflow")
 @click.option("--latency-ms", default=20.0, show_default=True, help="simulated Zuora latency")
 @click.option("--keep-serving", is_flag=True, help="keep the simulator running after the sync")
-def demo_command(data_dir: Path | None, port: int, workflows: int, tasks: int, latency_ms: float,
-                 keep_serving: bool) -> None:
+def demo_command(
+    data_dir: Path | None, port: int, workflows: int, tasks: int, latency_ms: float, keep_serving: bool
+) -> None:
     """Start a simulated Zuora, register three customers and sync them all."""
     data_dir = data_dir or Path.home() / ".zuora_pipeline" / "demo"
     env = _demo_env(data_dir.resolve(), port)
@@ -73,29 +77,30 @@ def demo_command(data_dir: Path | None, port: int, workflows: int, tasks: int, l
         click.echo(f"simulated Zuora at {sim.base_url} ({len(DEMO_CUSTOMERS)} tenants x {workflows} workflows)")
         with write_transaction(engine) as conn:
             for name, tenant in zip(DEMO_CUSTOMERS, sim.admin.tenants(), strict=False):
-                values = dict(base_url=sim.base_url, client_id=tenant.client_id,
-                              client_secret_encrypted=box.encrypt(tenant.client_secret))
+                values = dict(
+                    base_url=sim.base_url,
+                    client_id=tenant.client_id,
+                    client_secret_encrypted=box.encrypt(tenant.client_secret),
+                )
                 if customers.find(conn, name) is None:
                     customers.add(conn, name=name, display_name=f"{name.title()} (demo)", **values)
                 else:
                     customers.update(conn, name, sync_status=customers.ACTIVE, **values)
         instance = context.dagster_instance()
         ensure_partitions(instance, list(DEMO_CUSTOMERS))
-        outcomes = [run_sync(instance, engine, name, tags={"zuora/trigger": "demo"})
-                    for name in DEMO_CUSTOMERS]
+        outcomes = [run_sync(instance, engine, name, tags={"zuora/trigger": "demo"}) for name in DEMO_CUSTOMERS]
         click.echo("")
         print_stats_table(outcomes)
         # The key stays in its file: the demo never prints a secret.
         shown = {**env, config.SECRET_KEY_ENV: f"$(cat {shlex.quote(str(data_dir.resolve() / 'secret.key'))})"}
-        exports = " ".join(
-            f"{k}={v if k == config.SECRET_KEY_ENV else shlex.quote(v)}" for k, v in shown.items()
-        )
+        exports = " ".join(f"{k}={v if k == config.SECRET_KEY_ENV else shlex.quote(v)}" for k, v in shown.items())
         click.echo(f"""
-The warehouse is {env[config.DATABASE_URL_ENV]}; the Dagster runs are in {env['DAGSTER_HOME']}.
+The warehouse is {env[config.DATABASE_URL_ENV]}; the Dagster runs are in {env["DAGSTER_HOME"]}.
 Open the Dagster UI on the same data (simulator in one shell, UI in another):
 
   export {exports}
-  zuora-pipeline simulator serve --port {port} --tenants {len(DEMO_CUSTOMERS)} --workflows {workflows} --tasks {tasks} --seed 7 --latency-ms {latency_ms:g}
+  zuora-pipeline simulator serve --port {port} --tenants {len(DEMO_CUSTOMERS)} --workflows {workflows} \\
+      --tasks {tasks} --seed 7 --latency-ms {latency_ms:g}
   dagster dev -w workspace.yaml        # then http://127.0.0.1:3000 -> Assets -> zuora
 """)
         if keep_serving:

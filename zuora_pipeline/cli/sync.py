@@ -29,15 +29,19 @@ def _eligible(selected: list[Customer], *, force: bool) -> list[Customer]:
     chosen = []
     for c in selected:
         if c.sync_status == customers.PAUSED and not force:
-            click.echo(f"skip {c.name}: paused ({c.last_sync_error or 'by an operator'}); "
-                       f"`customers resume {c.name}` or --force")
+            click.echo(
+                f"skip {c.name}: paused ({c.last_sync_error or 'by an operator'}); "
+                f"`customers resume {c.name}` or --force"
+            )
             continue
         last = c.last_synced_at
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
         if not force and c.last_sync_status == "success" and last and now - last < RECENT:
-            click.echo(f"skip {c.name}: synced at {last.isoformat(timespec='seconds')}, "
-                       "within the last hour (--force to sync anyway)")
+            click.echo(
+                f"skip {c.name}: synced at {last.isoformat(timespec='seconds')}, "
+                "within the last hour (--force to sync anyway)"
+            )
             continue
         chosen.append(c)
     return chosen
@@ -61,12 +65,15 @@ def print_stats_table(outcomes: list) -> None:  # list[SyncOutcome]
 @click.option("--all", "all_", is_flag=True, help="every customer")
 @click.option("--force", is_flag=True, help="sync even if paused or synced within the hour")
 @click.option("--full-refresh", is_flag=True, help="re-export every workflow, not only changed ones")
-@click.option("--allow-mass-delete", is_flag=True,
-              help="let this sync soft-delete more than the shrink guard allows")
+@click.option("--allow-mass-delete", is_flag=True, help="let this sync soft-delete more than the shrink guard allows")
 @click.option("--in-process", is_flag=True, help="run now in this process instead of queueing runs")
 def sync_command(
-    names: tuple[str, ...], all_: bool, force: bool, full_refresh: bool,
-    allow_mass_delete: bool, in_process: bool,
+    names: tuple[str, ...],
+    all_: bool,
+    force: bool,
+    full_refresh: bool,
+    allow_mass_delete: bool,
+    in_process: bool,
 ) -> None:
     """Sync customers' workflows (queued Dagster runs, or --in-process)."""
     chosen = _eligible(_select(names, all_), force=force)
@@ -83,8 +90,9 @@ def sync_command(
         engine = context.warehouse()
         outcomes = []
         for c in chosen:
-            outcomes.append(run_sync(instance, engine, c.name, full_refresh=full_refresh,
-                                     allow_mass_delete=allow_mass_delete))
+            outcomes.append(
+                run_sync(instance, engine, c.name, full_refresh=full_refresh, allow_mass_delete=allow_mass_delete)
+            )
         print_stats_table(outcomes)
         failed = [o.customer for o in outcomes if not o.success]
         if failed:
@@ -140,8 +148,10 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
         for mat in result.asset_materializations_for_node("zuora__workflow_tasks"):
             meta = {k: v.value for k, v in mat.metadata.items()}
         status = "ok" if result.success else "FAILED"
-        click.echo(f"{target}: {status} ({meta.get('upserted', 0)} tasks upserted, "
-                   f"{meta.get('deleted', 0)} removed, 0 API calls)")
+        click.echo(
+            f"{target}: {status} ({meta.get('upserted', 0)} tasks upserted, "
+            f"{meta.get('deleted', 0)} removed, 0 API calls)"
+        )
         if not result.success:
             failed.append(target)
     if failed:

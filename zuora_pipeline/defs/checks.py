@@ -4,7 +4,6 @@ Checks record their result at asset level (no ``partitions_def``: partitioned ch
 preview feature in Dagster 1.13); each result's metadata names the customer it looked at.
 """
 
-
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -27,15 +26,19 @@ FRESHNESS = timedelta(hours=2)
             description="The live workflows are exactly the workflows of the last complete listing.",
         ),
         dg.AssetCheckSpec(
-            "no_duplicate_workflows", asset=WORKFLOWS, blocking=True,
+            "no_duplicate_workflows",
+            asset=WORKFLOWS,
+            blocking=True,
             description="No (customer, zuora_id) appears twice.",
         ),
         dg.AssetCheckSpec(
-            "required_fields_present", asset=WORKFLOWS,
+            "required_fields_present",
+            asset=WORKFLOWS,
             description="Every live workflow has a name, and an export when it has an active version.",
         ),
         dg.AssetCheckSpec(
-            "customers_fresh", asset=WORKFLOWS,
+            "customers_fresh",
+            asset=WORKFLOWS,
             description=f"Every active customer synced successfully within {FRESHNESS}.",
         ),
     ],
@@ -86,18 +89,18 @@ def workflows_checks(
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
-            "task_counts_match_exports", asset=WORKFLOW_TASKS,
+            "task_counts_match_exports",
+            asset=WORKFLOW_TASKS,
             description="Each workflow has as many tasks as its stored export.",
         ),
         dg.AssetCheckSpec(
-            "no_orphan_tasks", asset=WORKFLOW_TASKS,
+            "no_orphan_tasks",
+            asset=WORKFLOW_TASKS,
             description="Every task belongs to a stored workflow.",
         ),
     ],
 )
-def tasks_checks(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckResult]:
+def tasks_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     engine = warehouse.engine()
     customer = load_customer(engine, context.partition_key)
     with engine.connect() as conn:
@@ -112,6 +115,4 @@ def tasks_checks(
             "sample": dg.MetadataValue.json([list(m) for m in mismatches[:10]]),
         },
     )
-    yield dg.AssetCheckResult(
-        check_name="no_orphan_tasks", passed=orphans == 0, metadata={"orphan_tasks": orphans}
-    )
+    yield dg.AssetCheckResult(check_name="no_orphan_tasks", passed=orphans == 0, metadata={"orphan_tasks": orphans})

@@ -54,9 +54,7 @@ def customer_step(engine: sa.Engine, customer: Customer, run_id: str) -> Iterato
         ) from None
     except _FINAL as exc:
         _record(engine, customer, run_id, str(exc), pause=False)
-        raise dg.Failure(
-            description=str(exc), metadata={"customer": customer.name}, allow_retries=False
-        ) from None
+        raise dg.Failure(description=str(exc), metadata={"customer": customer.name}, allow_retries=False) from None
     except Exception as exc:
         _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", pause=False)
         raise

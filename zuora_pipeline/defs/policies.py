@@ -18,6 +18,4 @@ API_RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=_base_delay, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 # Warehouse-only steps: a dropped database connection is worth a quicker retry.
-WAREHOUSE_RETRY_POLICY = dg.RetryPolicy(
-    max_retries=2, delay=_base_delay / 6, backoff=dg.Backoff.EXPONENTIAL
-)
+WAREHOUSE_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=_base_delay / 6, backoff=dg.Backoff.EXPONENTIAL)

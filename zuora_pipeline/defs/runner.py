@@ -75,7 +75,7 @@ def run_sync(
         record: dict[str, Any] = (sync_runs.for_run(conn, row.id, result.run_id) or {}) if row else {}
     outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
     if not result.success:
-        outcome.error = (record.get("error_message") or _first_failure(result) or "run failed")
+        outcome.error = record.get("error_message") or _first_failure(result) or "run failed"
     return outcome
 
 

@@ -1,6 +1,5 @@
 """``hourly_workflow_sync``: on the hour, one run per active customer."""
 
-
 import dagster as dg
 
 from zuora_pipeline.defs.jobs import sync_customer_workflows
@@ -9,9 +8,7 @@ from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
 
 
-def hourly_run_requests(
-    active: list[str], partitions: set[str], tick: str
-) -> list[dg.RunRequest]:
+def hourly_run_requests(active: list[str], partitions: set[str], tick: str) -> list[dg.RunRequest]:
     # The partition tag is set here because resolving a dynamic partition key costs one
     # database round trip per key (DAGSTER_NOTES §4: ~12 ms each, 57 s for 5,000 customers,
     # against a 60 s tick timeout); we validated the keys against the instance ourselves.

@@ -4,7 +4,6 @@ It sends only deltas (the daemon applies each key with its own queries), request
 run for each new active customer, and a sync for each customer whose credentials changed.
 """
 
-
 import json
 from datetime import datetime
 
@@ -67,9 +66,7 @@ def plan(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def customer_partitions_sensor(
-    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
-) -> dg.SensorResult:
+def customer_partitions_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     with warehouse.engine().connect() as conn:
         all_customers = customers.list_all(conn)
     existing = set(context.instance.get_dynamic_partitions(customers_partitions.name))

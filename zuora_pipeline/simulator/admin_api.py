@@ -48,8 +48,13 @@ Handler = Callable[[SimulatorState, dict[str, str], Any], Any]
 
 
 def tenant_info(tenant: Tenant) -> dict[str, Any]:
-    return {"name": tenant.name, "client_id": tenant.client_id, "client_secret": tenant.client_secret,
-            "workflows": len(tenant.order), "tasks": tenant.mean_tasks}
+    return {
+        "name": tenant.name,
+        "client_id": tenant.client_id,
+        "client_secret": tenant.client_secret,
+        "workflows": len(tenant.order),
+        "tasks": tenant.mean_tasks,
+    }
 
 
 def _health(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
@@ -68,8 +73,9 @@ def _create_tenant(state: SimulatorState, params: dict[str, str], body: Any) -> 
     name = str(body.get("name", ""))
     if not TENANT_NAME_RE.fullmatch(name):
         raise ValueError(f"invalid tenant name {name!r}: use letters, digits, '_', '.', '-'")
-    tenant = state.create_tenant(name, workflows=int(body.get("workflows", 20)), tasks=int(body.get("tasks", 5)),
-                                 seed=int(body.get("seed", 1)))
+    tenant = state.create_tenant(
+        name, workflows=int(body.get("workflows", 20)), tasks=int(body.get("tasks", 5)), seed=int(body.get("seed", 1))
+    )
     return tenant_info(tenant)
 
 
@@ -83,8 +89,11 @@ def _truth(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
 
 def _mutate(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
     outcome = state.tenant(params["name"]).mutate(
-        add=int(body.get("add", 0)), update=int(body.get("update", 0)), delete=int(body.get("delete", 0)),
-        seed=int(body.get("seed", 0)))
+        add=int(body.get("add", 0)),
+        update=int(body.get("update", 0)),
+        delete=int(body.get("delete", 0)),
+        seed=int(body.get("seed", 0)),
+    )
     return {"added": outcome.added, "updated": outcome.updated, "deleted": outcome.deleted}
 
 
@@ -92,8 +101,9 @@ def _add_workflow(state: SimulatorState, params: dict[str, str], body: Any) -> A
     tasks = int(body.get("tasks", 3))
     if tasks < 0:
         raise ValueError("tasks must be >= 0")
-    workflow_id = state.tenant(params["name"]).add_workflow(tasks=tasks, active=bool(body.get("active", True)),
-                                                            name=body.get("name"))
+    workflow_id = state.tenant(params["name"]).add_workflow(
+        tasks=tasks, active=bool(body.get("active", True)), name=body.get("name")
+    )
     return {"id": workflow_id}
 
 
@@ -105,8 +115,9 @@ def _update_workflow(state: SimulatorState, params: dict[str, str], body: Any) -
     tasks = body.get("tasks")
     if tasks is not None and int(tasks) < 0:
         raise ValueError("tasks must be >= 0")
-    tenant.update_workflow(workflow_id, name=body.get("name"), status=body.get("status"),
-                           tasks=None if tasks is None else int(tasks))
+    tenant.update_workflow(
+        workflow_id, name=body.get("name"), status=body.get("status"), tasks=None if tasks is None else int(tasks)
+    )
     return {"id": workflow_id}
 
 
@@ -157,7 +168,7 @@ def _fault_rates(state: SimulatorState, params: dict[str, str], body: Any) -> An
 def _fault_rules(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
     rules = body.get("rules")
     if not isinstance(rules, list):
-        raise TypeError("body must be {\"rules\": [...]}")
+        raise TypeError('body must be {"rules": [...]}')
     state.faults.add_rules(rules)
     return state.faults.to_json()
 
@@ -174,7 +185,8 @@ def _reset(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
 
 _T = r"(?P<name>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    (method, re.compile(pattern), handler) for method, pattern, handler in (
+    (method, re.compile(pattern), handler)
+    for method, pattern, handler in (
         ("GET", r"/__admin/health", _health),
         ("GET", r"/__admin/config", _config),
         ("GET", r"/__admin/tenants", _tenants),

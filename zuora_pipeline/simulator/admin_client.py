@@ -73,8 +73,15 @@ class SimulatorAdmin:
         body = {"tasks": tasks, "active": active, "name": name}
         return int(self._call("POST", f"/__admin/tenants/{_q(tenant)}/workflows", body)["id"])
 
-    def update_workflow(self, tenant: str, workflow_id: int, *, name: str | None = None, status: str | None = None,
-                        tasks: int | None = None) -> None:
+    def update_workflow(
+        self,
+        tenant: str,
+        workflow_id: int,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        tasks: int | None = None,
+    ) -> None:
         body = {"name": name, "status": status, "tasks": tasks}
         self._call("PATCH", f"/__admin/tenants/{_q(tenant)}/workflows/{int(workflow_id)}", body)
 
@@ -92,9 +99,15 @@ class SimulatorAdmin:
     def reset_stats(self) -> None:
         self._call("POST", "/__admin/stats/reset")
 
-    def set_limits(self, *, latency_ms: float | None = None, max_concurrency: int | None | EllipsisType = ...,
-                   retry_after: str | None | EllipsisType = ..., rate_per_minute: int | None | EllipsisType = ...,
-                   token_ttl: int | None = None) -> None:
+    def set_limits(
+        self,
+        *,
+        latency_ms: float | None = None,
+        max_concurrency: int | EllipsisType | None = ...,
+        retry_after: str | EllipsisType | None = ...,
+        rate_per_minute: int | EllipsisType | None = ...,
+        token_ttl: int | None = None,
+    ) -> None:
         """Change only the limits passed. ``max_concurrency``/``rate_per_minute`` None means
         unlimited; ``retry_after`` None means 429s carry no Retry-After (RateLimit-Reset only)."""
         body: dict[str, Any] = {}

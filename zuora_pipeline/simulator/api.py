@@ -84,8 +84,11 @@ def retry_headers(config: SimulatorConfig) -> list[Header]:
         return [(b"retry-after", config.retry_after.encode())]
     reset = retry_after_seconds(config.retry_after)
     limit = config.max_concurrency or 40
-    return [(b"ratelimit-limit", str(limit).encode()), (b"ratelimit-remaining", b"0"),
-            (b"ratelimit-reset", str(reset).encode())]
+    return [
+        (b"ratelimit-limit", str(limit).encode()),
+        (b"ratelimit-remaining", b"0"),
+        (b"ratelimit-reset", str(reset).encode()),
+    ]
 
 
 def not_found(raw_id: str | None) -> Reply:
@@ -122,9 +125,12 @@ class WorkflowApi:
             extra = decision.headers()
             if not decision.allowed:
                 await self._latency(config)
-                headers = [] if config.retry_after_mode == "absent" else [(b"retry-after", str(decision.reset_s).encode())]
-                await self._send(send, request, endpoint, Reply(429, render.rate_limited_body(decision.reset_s), headers),
-                                 extra)
+                headers = (
+                    [] if config.retry_after_mode == "absent" else [(b"retry-after", str(decision.reset_s).encode())]
+                )
+                await self._send(
+                    send, request, endpoint, Reply(429, render.rate_limited_body(decision.reset_s), headers), extra
+                )
                 return
         in_flight = stats.in_flight
         if in_flight.enter(tenant.name) > (config.max_concurrency or 1 << 62):
@@ -138,12 +144,23 @@ class WorkflowApi:
         finally:
             in_flight.leave(tenant.name)
 
-    async def _admitted(self, request: Request, send: Send, endpoint: str, raw_id: str | None, tenant: Tenant,
-                        config: SimulatorConfig, extra: list[Header]) -> None:
+    async def _admitted(
+        self,
+        request: Request,
+        send: Send,
+        endpoint: str,
+        raw_id: str | None,
+        tenant: Tenant,
+        config: SimulatorConfig,
+        extra: list[Header],
+    ) -> None:
         if endpoint == "other" or request.method not in ("GET", "HEAD"):
             await self._latency(config)
-            reply = (Reply(404, render.workflow_error(f"No route matches {request.path}", 404))
-                     if endpoint == "other" else Reply(405, render.dumps({"message": "Method Not Allowed"})))
+            reply = (
+                Reply(404, render.workflow_error(f"No route matches {request.path}", 404))
+                if endpoint == "other"
+                else Reply(405, render.dumps({"message": "Method Not Allowed"}))
+            )
             await self._send(send, request, endpoint, reply, extra)
             return
         page = _int_or_none(request.query.get("page", "1")) if endpoint == "list" else None
@@ -161,11 +178,22 @@ class WorkflowApi:
                 reply = self._export(request, raw_id, tenant)
             else:
                 reply = self._versions(raw_id, tenant)
-        mode = fault.kind if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200 else "normal"
+        mode = (
+            fault.kind
+            if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200
+            else "normal"
+        )
         await self._send(send, request, endpoint, reply, extra, mode)
 
-    async def _fault_reply(self, fault: Fault | None, endpoint: str, raw_id: str | None, tenant: Tenant | None,
-                           config: SimulatorConfig, request: Request | None = None) -> Reply | None:
+    async def _fault_reply(
+        self,
+        fault: Fault | None,
+        endpoint: str,
+        raw_id: str | None,
+        tenant: Tenant | None,
+        config: SimulatorConfig,
+        request: Request | None = None,
+    ) -> Reply | None:
         """A replacement reply for faults that replace the answer; side effects for the rest."""
         if fault is None:
             return None
@@ -175,9 +203,13 @@ class WorkflowApi:
             return None
         if kind == "mutate" and tenant is not None:
             page, page_length = _page_params(request)
-            tenant.mutate(add=int(fault.mutation.get("add", 0)), delete=int(fault.mutation.get("delete", 0)),
-                          update=int(fault.mutation.get("update", 0)), seed=int(fault.mutation.get("seed", 0)),
-                          delete_before=(page - 1) * page_length)
+            tenant.mutate(
+                add=int(fault.mutation.get("add", 0)),
+                delete=int(fault.mutation.get("delete", 0)),
+                update=int(fault.mutation.get("update", 0)),
+                seed=int(fault.mutation.get("seed", 0)),
+                delete_before=(page - 1) * page_length,
+            )
             return None
         if kind not in _IMMEDIATE_FAULTS:
             return None
@@ -188,8 +220,11 @@ class WorkflowApi:
                 return Reply(401, render.BAD_CLIENT_BODY)
             return self._auth_error()
         if kind == "404":
-            return not_found(raw_id) if endpoint != "export" else Reply(
-                404, render.workflow_error(f"Workflow version '{raw_id}' is not found."))
+            return (
+                not_found(raw_id)
+                if endpoint != "export"
+                else Reply(404, render.workflow_error(f"Workflow version '{raw_id}' is not found."))
+            )
         return Reply(int(kind), render.SERVER_ERROR_BODIES[int(kind)])
 
     # ---- endpoints ---------------------------------------------------------------------------
@@ -209,24 +244,41 @@ class WorkflowApi:
         reply = await self._fault_reply(fault, "token", None, None, config)
         if reply is None:
             reply = self._issue(form, tenant, config)
-        mode = fault.kind if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200 else "normal"
+        mode = (
+            fault.kind
+            if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200
+            else "normal"
+        )
         await self._send(send, request, "token", reply, mode=mode)
 
     def _issue(self, form: dict[str, str], tenant: Tenant | None, config: SimulatorConfig) -> Reply:
         grant_type = form.get("grant_type")
         if grant_type != "client_credentials":
-            return Reply(400, render.dumps({"error": "unsupported_grant_type",
-                                            "error_description": f"Unsupported grant type: {grant_type}"}))
+            return Reply(
+                400,
+                render.dumps(
+                    {"error": "unsupported_grant_type", "error_description": f"Unsupported grant type: {grant_type}"}
+                ),
+            )
         secret = form.get("client_secret", "")
         if tenant is None or not hmac.compare_digest(secret.encode(), tenant.client_secret.encode()):
             return Reply(config.bad_credentials_status, render.BAD_CLIENT_BODY)
         issued = self.state.tokens.issue(tenant.name, config.token_ttl, self.state.tenant_number(tenant.name))
         self.state.stats.tokens_issued[tenant.name] += 1
         window = self._auth_windows.hit(tenant.name, AUTH_PER_MINUTE)
-        headers = [(b"x-ratelimit-limit-minute", str(AUTH_PER_MINUTE).encode()),
-                   (b"x-ratelimit-remaining-minute", str(window.remaining).encode())]
-        body = render.dumps({"access_token": issued.access_token, "token_type": "bearer",
-                             "expires_in": issued.expires_in, "scope": issued.scope, "jti": issued.jti})
+        headers = [
+            (b"x-ratelimit-limit-minute", str(AUTH_PER_MINUTE).encode()),
+            (b"x-ratelimit-remaining-minute", str(window.remaining).encode()),
+        ]
+        body = render.dumps(
+            {
+                "access_token": issued.access_token,
+                "token_type": "bearer",
+                "expires_in": issued.expires_in,
+                "scope": issued.scope,
+                "jti": issued.jti,
+            }
+        )
         return Reply(200, body, headers)
 
     def _list(self, request: Request, tenant: Tenant, config: SimulatorConfig, *, empty: bool) -> Reply:
@@ -303,8 +355,15 @@ class WorkflowApi:
         if config.latency_ms > 0:
             await asyncio.sleep(config.latency_ms / 1000.0)
 
-    async def _send(self, send: Send, request: Request, endpoint: str, reply: Reply,
-                    extra: Sequence[Header] = (), mode: str = "normal") -> None:
+    async def _send(
+        self,
+        send: Send,
+        request: Request,
+        endpoint: str,
+        reply: Reply,
+        extra: Sequence[Header] = (),
+        mode: str = "normal",
+    ) -> None:
         self.state.stats.record(endpoint, reply.status)
         if request.method == "HEAD":
             reply = Reply(reply.status, b"", reply.headers)

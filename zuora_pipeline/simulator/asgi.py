@@ -37,8 +37,14 @@ class Request:
     def from_scope(cls, scope: Scope) -> Request:
         raw_query = scope.get("query_string", b"")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
-        return cls(method=scope["method"], path=scope["path"], query=query,
-                   headers=dict(scope["headers"]), scheme=scope.get("scheme", "http"), server=scope.get("server"))
+        return cls(
+            method=scope["method"],
+            path=scope["path"],
+            query=query,
+            headers=dict(scope["headers"]),
+            scheme=scope.get("scheme", "http"),
+            server=scope.get("server"),
+        )
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -88,8 +94,9 @@ async def read_body(receive: Receive, limit: int = 16 * 1024 * 1024) -> bytes:
     return b"".join(chunks)
 
 
-async def send_reply(send: Send, request: Request, reply: Reply, *, extra_headers: Sequence[Header] = (),
-                     mode: str = "normal") -> None:
+async def send_reply(
+    send: Send, request: Request, reply: Reply, *, extra_headers: Sequence[Header] = (), mode: str = "normal"
+) -> None:
     """Send ``reply``; ``mode`` "malformed" truncates the JSON (valid HTTP, invalid body) and
     "drop" announces the full Content-Length, sends half, then returns so uvicorn closes the
     connection mid-body."""

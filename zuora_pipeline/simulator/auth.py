@@ -25,8 +25,10 @@ class TokenRegistry:
         self._tokens[token] = (tenant, time.monotonic() + ttl)
         if len(self._tokens) > 10_000:
             self._purge_expired()
-        scope = (f"user.{secrets.token_hex(16)} entity.{_uuid_like()} service.workflow.read "
-                 f"service.echo.read tenant.{tenant_number}")
+        scope = (
+            f"user.{secrets.token_hex(16)} entity.{_uuid_like()} service.workflow.read "
+            f"service.echo.read tenant.{tenant_number}"
+        )
         return IssuedToken(access_token=token, jti=secrets.token_hex(16), scope=scope, expires_in=ttl)
 
     def tenant_for(self, token: str | None) -> str | None:

@@ -60,18 +60,52 @@ PRIORITIES: tuple[str, ...] = ("Medium", "Medium", "Medium", "High", "Low")
 
 # Weighted towards what real workflows use most; every value is in the spec's Task.action_type enum.
 ACTION_TYPES: tuple[str, ...] = (
-    "Callout", "Callout", "Callout", "Query", "Query", "Export", "If", "Iterate", "Create", "Update",
-    "Email", "Logic::Case", "Logic::JSONTransform", "Logic::CustomCode", "Data::Link", "Delay",
-    "Approval", "Billing::BillRun", "CustomObject::Query", "Payment::PaymentRun", "Delete", "Cancel",
-    "Attachment", "Reporting::RunReport", "Upload::SFTP", "WriteOff", "Logic::Lambda", "UI::Stop",
+    "Callout",
+    "Callout",
+    "Callout",
+    "Query",
+    "Query",
+    "Export",
+    "If",
+    "Iterate",
+    "Create",
+    "Update",
+    "Email",
+    "Logic::Case",
+    "Logic::JSONTransform",
+    "Logic::CustomCode",
+    "Data::Link",
+    "Delay",
+    "Approval",
+    "Billing::BillRun",
+    "CustomObject::Query",
+    "Payment::PaymentRun",
+    "Delete",
+    "Cancel",
+    "Attachment",
+    "Reporting::RunReport",
+    "Upload::SFTP",
+    "WriteOff",
+    "Logic::Lambda",
+    "UI::Stop",
 )
 
 OBJECTS: tuple[str, ...] = ("Account", "Invoice", "Subscription", "Payment", "Contact", "Usage")
 
 TASK_NAMES: tuple[str, ...] = (
-    "Fetch accounts", "Call Echo", "Check balance > 0", "For each invoice", "Send e-mail ✉",
-    'Transform "payload"', "Wait 1h", "Approve write-off", "Query usage", "Update custom field",
-    "Création du paiement", "Export to S3", "Route by region",
+    "Fetch accounts",
+    "Call Echo",
+    "Check balance > 0",
+    "For each invoice",
+    "Send e-mail ✉",
+    'Transform "payload"',
+    "Wait 1h",
+    "Approve write-off",
+    "Query usage",
+    "Update custom field",
+    "Création du paiement",
+    "Export to S3",
+    "Route by region",
 )
 
 TAGS: tuple[tuple[str, ...], ...] = ((), ("",), ("billing",), ("billing", "nightly"), ("finance",))

@@ -41,15 +41,38 @@ def simulator_group() -> None:
 @click.option("--retry-after", default="120", show_default=True, help="Retry-After value sent with 429s.")
 @click.option("--rate-per-minute", default=None, type=click.IntRange(min=1), help="Per tenant; default unlimited.")
 @click.option("--token-ttl", default=3599, show_default=True, type=click.IntRange(min=1))
-@click.option("--fault-rate", "fault_rates", multiple=True, metavar="ENDPOINT:KIND:PROB",
-              help="Random fault, e.g. export:500:0.05 (repeatable).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--fault-rate",
+    "fault_rates",
+    multiple=True,
+    metavar="ENDPOINT:KIND:PROB",
+    help="Random fault, e.g. export:500:0.05 (repeatable).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
 @click.option("--config-json", default=None, hidden=True, help="Whole SimulatorConfig as JSON (process mode).")
 @click.option("--quiet", is_flag=True, hidden=True, help="Do not print the banner.")
-def serve_command(host: str, port: int, tenants: int, workflows: int, tasks: int, seed: int, latency_ms: float,
-                  max_concurrency: int | None, retry_after: str, rate_per_minute: int | None, token_ttl: int,
-                  fault_rates: tuple[str, ...], log_level: str, config_json: str | None, quiet: bool) -> None:
+def serve_command(
+    host: str,
+    port: int,
+    tenants: int,
+    workflows: int,
+    tasks: int,
+    seed: int,
+    latency_ms: float,
+    max_concurrency: int | None,
+    retry_after: str,
+    rate_per_minute: int | None,
+    token_ttl: int,
+    fault_rates: tuple[str, ...],
+    log_level: str,
+    config_json: str | None,
+    quiet: bool,
+) -> None:
     """Serve simulated Zuora tenants until interrupted."""
     from zuora_pipeline.simulator.server import (
         serve,  # uvicorn is imported only when serving
@@ -59,10 +82,18 @@ def serve_command(host: str, port: int, tenants: int, workflows: int, tasks: int
         if config_json is not None:
             config = SimulatorConfig.from_json(json.loads(config_json))
         else:
-            config = SimulatorConfig(tenants=tenants, workflows=workflows, tasks=tasks, seed=seed,
-                                     latency_ms=latency_ms, max_concurrency=max_concurrency, retry_after=retry_after,
-                                     rate_per_minute=rate_per_minute, token_ttl=token_ttl,
-                                     fault_rates=parse_fault_rates(fault_rates))
+            config = SimulatorConfig(
+                tenants=tenants,
+                workflows=workflows,
+                tasks=tasks,
+                seed=seed,
+                latency_ms=latency_ms,
+                max_concurrency=max_concurrency,
+                retry_after=retry_after,
+                rate_per_minute=rate_per_minute,
+                token_ttl=token_ttl,
+                fault_rates=parse_fault_rates(fault_rates),
+            )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     serve(config, host, port, log_level=log_level, announce=not quiet)

@@ -15,7 +15,17 @@ from typing import Any, Literal
 ENDPOINTS: tuple[str, ...] = ("token", "list", "get", "export", "versions")
 FAULT_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, "any")
 FAULT_KINDS: tuple[str, ...] = (
-    "500", "502", "503", "429", "timeout", "drop", "malformed", "401", "404", "empty", "mutate",
+    "500",
+    "502",
+    "503",
+    "429",
+    "timeout",
+    "drop",
+    "malformed",
+    "401",
+    "404",
+    "empty",
+    "mutate",
 )
 
 PageLengthOverMax = Literal["clamp", "reject"]
@@ -26,7 +36,10 @@ RetryAfterMode = Literal["header", "absent"]
 # Knobs an admin may change at runtime through /__admin/limits and /__admin/options.
 LIMIT_FIELDS: tuple[str, ...] = ("latency_ms", "max_concurrency", "retry_after", "rate_per_minute", "token_ttl")
 OPTION_FIELDS: tuple[str, ...] = (
-    "page_length_over_max", "last_page_next", "no_active_version_repr", "bad_credentials_status",
+    "page_length_over_max",
+    "last_page_next",
+    "no_active_version_repr",
+    "bad_credentials_status",
     "retry_after_mode",
 )
 
@@ -65,8 +78,10 @@ class SimulatorConfig:
         _check(self.retry_after_mode in ("header", "absent"), "retry_after_mode must be header|absent")
         _check(self.page_length_over_max in ("clamp", "reject"), "page_length_over_max must be clamp|reject")
         _check(self.last_page_next in ("omit", "null", "empty"), "last_page_next must be omit|null|empty")
-        _check(self.no_active_version_repr in ("null", "empty", "missing"),
-               "no_active_version_repr must be null|empty|missing")
+        _check(
+            self.no_active_version_repr in ("null", "empty", "missing"),
+            "no_active_version_repr must be null|empty|missing",
+        )
         _check(self.bad_credentials_status in (400, 401), "bad_credentials_status must be 400 or 401")
         _check(self.hang_s >= 0, "hang_s must be >= 0")
         validate_fault_rates(self.fault_rates)

@@ -77,8 +77,16 @@ def generate_definitions(rng: random.Random, ids: IdSequences, workflows: int, t
             n_versions = rng.choices((1, 2, 3, 4), weights=(50, 30, 12, 8))[0]
         has_active = index != no_active_index and (index in (zero_index, big_index) or rng.random() >= NO_ACTIVE_RATE)
         result.append(
-            new_definition(rng, ids, created=created, n_versions=n_versions, active_tasks=active_tasks,
-                           mean_tasks=tasks, has_active=has_active, horizon=min(END_MS, created + span * 4))
+            new_definition(
+                rng,
+                ids,
+                created=created,
+                n_versions=n_versions,
+                active_tasks=active_tasks,
+                mean_tasks=tasks,
+                has_active=has_active,
+                horizon=min(END_MS, created + span * 4),
+            )
         )
     return result
 
@@ -129,7 +137,9 @@ def new_definition(
     return definition
 
 
-def new_version(rng: random.Random, ids: IdSequences, definition: WorkflowDef, task_count: int, *, created: int) -> Version:
+def new_version(
+    rng: random.Random, ids: IdSequences, definition: WorkflowDef, task_count: int, *, created: int
+) -> Version:
     return Version(
         id=ids.workflow_id(),
         version=definition.next_version_string(),

@@ -50,8 +50,14 @@ def build_export(version: Version) -> dict[str, Any]:
         action = rng.choice(catalog.ACTION_TYPES)
         if position == 0:
             parent: int | None = None
-            linkages.append({"source_workflow_id": version.id, "source_task_id": None,
-                             "target_task_id": task_id, "linkage_type": "Start"})
+            linkages.append(
+                {
+                    "source_workflow_id": version.id,
+                    "source_task_id": None,
+                    "target_task_id": task_id,
+                    "linkage_type": "Start",
+                }
+            )
             depth[task_id] = 0
         else:
             # Mostly a chain, sometimes a branch off an earlier task, so trees have fan-out.
@@ -59,8 +65,14 @@ def build_export(version: Version) -> dict[str, Any]:
             nth_child = children.get(parent, 0)
             children[parent] = nth_child + 1
             parent_action = tasks[parent - version.task_id_base]["action_type"]
-            linkages.append({"source_workflow_id": None, "source_task_id": parent, "target_task_id": task_id,
-                             "linkage_type": linkage_type(rng, parent_action, nth_child)})
+            linkages.append(
+                {
+                    "source_workflow_id": None,
+                    "source_task_id": parent,
+                    "target_task_id": task_id,
+                    "linkage_type": linkage_type(rng, parent_action, nth_child),
+                }
+            )
             depth[task_id] = depth[parent] + 1
         tasks.append(build_task(rng, task_id, parent, action, position, depth[task_id]))
     return {"workflow": workflow, "tasks": tasks, "linkages": linkages}
@@ -79,14 +91,17 @@ def linkage_type(rng: random.Random, parent_action: str, nth_child: int) -> str:
     return "Success" if rng.random() < 0.9 else "Failure"
 
 
-def build_task(rng: random.Random, task_id: int, parent: int | None, action: str, position: int,
-               depth: int) -> dict[str, Any]:
+def build_task(
+    rng: random.Random, task_id: int, parent: int | None, action: str, position: int, depth: int
+) -> dict[str, Any]:
     object_name = rng.choice(catalog.OBJECTS) if action in ("Query", "Create", "Update", "Delete", "Export") else None
     return {
         "id": task_id,
         "name": rng.choice(catalog.TASK_NAMES),
         "action_type": action,
-        "call_type": "SOAP" if action == "Callout" and rng.random() < 0.5 else ("REST" if action == "Callout" else None),
+        "call_type": "SOAP"
+        if action == "Callout" and rng.random() < 0.5
+        else ("REST" if action == "Callout" else None),
         "object": object_name,
         "object_id": f"{rng.getrandbits(128):032x}" if object_name and rng.random() < 0.2 else None,
         "task_id": parent,
@@ -113,34 +128,60 @@ def task_parameters(rng: random.Random, action: str, object_name: str | None) ->
     if action == "Callout":
         return {
             "url": rng.choice(("http://scooterlabs.com/echo", "https://hooks.example.com/zuora?a=1&b=2")),
-            "method": rng.choice(("GET", "POST")), "body_type": "raw", "raw_body": "",
-            "datas": [{"key": "", "value": ""}], "headers": [{"key": "", "value": ""}],
+            "method": rng.choice(("GET", "POST")),
+            "body_type": "raw",
+            "raw_body": "",
+            "datas": [{"key": "", "value": ""}],
+            "headers": [{"key": "", "value": ""}],
             "authorization": {"type": "none"},
             "validation": {"zuora_call": "false", "status_codes": ["", "200"]},
             "retry_rules": {"retry_count": str(rng.randrange(4)), "retry_window": "30", "current_retry_count": "0"},
-            "strict_variables": "true", "validate_response": "false", "validation_scheme": "",
+            "strict_variables": "true",
+            "validate_response": "false",
+            "validation_scheme": "",
             "include_response_code": "true",
         }
     if action in ("Query", "Export", "CustomObject::Query"):
-        return {"zoql": f"select Id, Name from {object_name or 'Account'} where Status = 'Active'",
-                "export_format": "JSON", "batch_size": str(rng.choice((100, 1000))), "use_data_query": "false"}
+        return {
+            "zoql": f"select Id, Name from {object_name or 'Account'} where Status = 'Active'",
+            "export_format": "JSON",
+            "batch_size": str(rng.choice((100, 1000))),
+            "use_data_query": "false",
+        }
     if action == "If":
         return {"if_clause": "{{Data.Account.Balance}} > 0", "strict": "true"}
     if action == "Iterate":
         return {"iterate_over": "Data.Invoices", "parallel": rng.choice(("true", "false")), "batch_size": "1"}
     if action == "Email":
-        return {"to": "ops@example.com", "subject": 'Workflow "{{Workflow.Name}}" finished', "attach": "false",
-                "body": "Héllo — done."}
+        return {
+            "to": "ops@example.com",
+            "subject": 'Workflow "{{Workflow.Name}}" finished',
+            "attach": "false",
+            "body": "Héllo — done.",
+        }
     if action == "Delay":
         return {"delay_seconds": str(rng.choice((60, 3600, 86400)))}
     if action in ("Create", "Update"):
-        return {"object": object_name or "Account",
-                "fields": [{"key": "Notes__c", "value": "{{Data.note}}"}, {"key": "Status", "value": "Active"}]}
+        return {
+            "object": object_name or "Account",
+            "fields": [{"key": "Notes__c", "value": "{{Data.note}}"}, {"key": "Status", "value": "Active"}],
+        }
     return {"enabled": "true", "timeout": str(rng.choice((30, 60, 300)))}
 
 
 def workflow_parameters(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.7:
         return {}
-    return {"fields": [{"name": "AccountId", "label": "Account Id", "datatype": "Text", "required": "true",
-                        "default": "", "callout_id": "", "object_name": "Account"}]}
+    return {
+        "fields": [
+            {
+                "name": "AccountId",
+                "label": "Account Id",
+                "datatype": "Text",
+                "required": "true",
+                "default": "",
+                "callout_id": "",
+                "object_name": "Account",
+            }
+        ]
+    }

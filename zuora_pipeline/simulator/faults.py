@@ -66,10 +66,15 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {fault!r}; choose from {FAULT_KINDS}")
         if endpoint != "any" and not applicable(fault, endpoint):
             raise ValueError(f"fault {fault!r} does not apply to endpoint {endpoint!r}")
-        rule = cls(endpoint=endpoint, fault=fault, times=int(data.get("times", 1)), after=int(data.get("after", 0)),
-                   tenant=data.get("tenant"),
-                   workflow_id=None if data.get("workflow_id") is None else int(data["workflow_id"]),
-                   page=None if data.get("page") is None else int(data["page"]))
+        rule = cls(
+            endpoint=endpoint,
+            fault=fault,
+            times=int(data.get("times", 1)),
+            after=int(data.get("after", 0)),
+            tenant=data.get("tenant"),
+            workflow_id=None if data.get("workflow_id") is None else int(data["workflow_id"]),
+            page=None if data.get("page") is None else int(data["page"]),
+        )
         if data.get("mutation") is not None:
             rule.mutation = {k: int(v) for k, v in dict(data["mutation"]).items()}
         if rule.times < 1 or rule.after < 0:
@@ -77,16 +82,27 @@ class FaultRule:
         return rule
 
     def matches(self, endpoint: str, tenant: str | None, workflow_id: int | None, page: int | None) -> bool:
-        return ((self.endpoint == "any" or self.endpoint == endpoint)
-                and applicable(self.fault, endpoint)
-                and (self.tenant is None or self.tenant == tenant)
-                and (self.workflow_id is None or self.workflow_id == workflow_id)
-                and (self.page is None or self.page == page))
+        return (
+            (self.endpoint == "any" or self.endpoint == endpoint)
+            and applicable(self.fault, endpoint)
+            and (self.tenant is None or self.tenant == tenant)
+            and (self.workflow_id is None or self.workflow_id == workflow_id)
+            and (self.page is None or self.page == page)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "fault": self.fault, "times": self.times, "after": self.after,
-                "tenant": self.tenant, "workflow_id": self.workflow_id, "page": self.page,
-                "mutation": self.mutation, "seen": self.seen, "fired": self.fired}
+        return {
+            "endpoint": self.endpoint,
+            "fault": self.fault,
+            "times": self.times,
+            "after": self.after,
+            "tenant": self.tenant,
+            "workflow_id": self.workflow_id,
+            "page": self.page,
+            "mutation": self.mutation,
+            "seen": self.seen,
+            "fired": self.fired,
+        }
 
 
 class FaultPlan:
@@ -112,8 +128,9 @@ class FaultPlan:
         self._rng = random.Random(0)
         self.hang_s = 10.0
 
-    def decide(self, endpoint: str, tenant: str | None, workflow_id: int | None = None,
-               page: int | None = None) -> Fault | None:
+    def decide(
+        self, endpoint: str, tenant: str | None, workflow_id: int | None = None, page: int | None = None
+    ) -> Fault | None:
         for rule in self.rules:
             if not rule.matches(endpoint, tenant, workflow_id, page):
                 continue
@@ -123,8 +140,13 @@ class FaultPlan:
                 return Fault(rule.fault, rule.mutation)
         if not self.rates:
             return None
-        candidates = [(kind, prob) for source in (self.rates.get(endpoint), self.rates.get("any")) if source
-                      for kind, prob in source.items() if applicable(kind, endpoint)]
+        candidates = [
+            (kind, prob)
+            for source in (self.rates.get(endpoint), self.rates.get("any"))
+            if source
+            for kind, prob in source.items()
+            if applicable(kind, endpoint)
+        ]
         if not candidates:
             return None
         draw = self._rng.random()

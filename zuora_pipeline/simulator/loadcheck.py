@@ -34,8 +34,9 @@ def _fast_fail_sniffio_import() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-async def _drive(base_url: str, seconds: float, concurrency: int, tenant: str | None, endpoint: str,
-                 reset_stats: bool) -> dict[str, Any]:
+async def _drive(
+    base_url: str, seconds: float, concurrency: int, tenant: str | None, endpoint: str, reset_stats: bool
+) -> dict[str, Any]:
     with SimulatorAdmin(base_url) as admin:
         info = admin.tenant(tenant) if tenant else admin.tenants()[0]
         truth_ids = [wid for wid, entry in admin.truth(info.name).items() if entry["export"] is not None]
@@ -46,12 +47,20 @@ async def _drive(base_url: str, seconds: float, concurrency: int, tenant: str | 
     ssl_context = httpx.create_ssl_context()
     n_clients = (concurrency + WORKERS_PER_CLIENT - 1) // WORKERS_PER_CLIENT
     limits = httpx.Limits(max_connections=WORKERS_PER_CLIENT, max_keepalive_connections=WORKERS_PER_CLIENT)
-    clients = [httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0, verify=ssl_context)
-               for _ in range(n_clients)]
+    clients = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0, verify=ssl_context) for _ in range(n_clients)
+    ]
     try:
-        token = (await clients[0].post("/oauth/token", data={
-            "client_id": info.client_id, "client_secret": info.client_secret, "grant_type": "client_credentials",
-        })).json()["access_token"]
+        token = (
+            await clients[0].post(
+                "/oauth/token",
+                data={
+                    "client_id": info.client_id,
+                    "client_secret": info.client_secret,
+                    "grant_type": "client_credentials",
+                },
+            )
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
         statuses: Counter[int] = Counter()
         in_flight = 0
@@ -86,13 +95,27 @@ async def _drive(base_url: str, seconds: float, concurrency: int, tenant: str | 
     with SimulatorAdmin(base_url) as admin:
         server_peak = admin.stats()["max_in_flight"].get(info.name, 0)
     total = sum(statuses.values())
-    return {"requests": total, "seconds": round(elapsed, 3), "rps": round(total / elapsed, 1),
-            "concurrency": concurrency, "peak_in_flight_client": peak, "peak_in_flight_server": server_peak,
-            "statuses": {str(k): v for k, v in statuses.items()}, "endpoint": endpoint}
+    return {
+        "requests": total,
+        "seconds": round(elapsed, 3),
+        "rps": round(total / elapsed, 1),
+        "concurrency": concurrency,
+        "peak_in_flight_client": peak,
+        "peak_in_flight_server": server_peak,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "endpoint": endpoint,
+    }
 
 
-def measure_throughput(base_url: str, seconds: float = 5.0, concurrency: int = 64, *, tenant: str | None = None,
-                       endpoint: str = "export", reset_stats: bool = True) -> dict[str, Any]:
+def measure_throughput(
+    base_url: str,
+    seconds: float = 5.0,
+    concurrency: int = 64,
+    *,
+    tenant: str | None = None,
+    endpoint: str = "export",
+    reset_stats: bool = True,
+) -> dict[str, Any]:
     """Drive ``base_url`` with ``concurrency`` keep-alive requests in flight for ``seconds``;
     return requests/s and the peak in flight seen by client and server (``reset_stats``
     clears the server's stats first so its peak covers this run only)."""
@@ -105,8 +128,9 @@ def _measure_in_child(args: tuple[str, float, int, str]) -> dict[str, Any]:
     return measure_throughput(base_url, seconds, concurrency, endpoint=endpoint, reset_stats=False)
 
 
-def measure_throughput_multi(base_url: str, seconds: float = 5.0, concurrency: int = 64, *, processes: int = 2,
-                             endpoint: str = "export") -> dict[str, Any]:
+def measure_throughput_multi(
+    base_url: str, seconds: float = 5.0, concurrency: int = 64, *, processes: int = 2, endpoint: str = "export"
+) -> dict[str, Any]:
     """Like ``measure_throughput`` but split over ``processes`` client processes, because one
     Python httpx client process tops out below what the simulator can serve."""
     import multiprocessing
@@ -123,10 +147,17 @@ def measure_throughput_multi(base_url: str, seconds: float = 5.0, concurrency: i
         statuses.update(part["statuses"])
     elapsed = max(part["seconds"] for part in parts)
     total = sum(part["requests"] for part in parts)
-    return {"requests": total, "seconds": elapsed, "rps": round(sum(part["rps"] for part in parts), 1),
-            "concurrency": share * processes, "client_processes": processes,
-            "peak_in_flight_client": sum(part["peak_in_flight_client"] for part in parts),
-            "peak_in_flight_server": server_peak, "statuses": dict(statuses), "endpoint": endpoint}
+    return {
+        "requests": total,
+        "seconds": elapsed,
+        "rps": round(sum(part["rps"] for part in parts), 1),
+        "concurrency": share * processes,
+        "client_processes": processes,
+        "peak_in_flight_client": sum(part["peak_in_flight_client"] for part in parts),
+        "peak_in_flight_server": server_peak,
+        "statuses": dict(statuses),
+        "endpoint": endpoint,
+    }
 
 
 def _process_cpu_s(pid: int | None) -> float:
@@ -157,15 +188,22 @@ def main() -> None:
     args = parser.parse_args()
     config = SimulatorConfig(tenants=1, workflows=args.workflows, tasks=args.tasks, latency_ms=args.latency_ms)
     with run_simulator(config, mode=args.mode) as handle:
-        measure_throughput(handle.base_url, seconds=1.0, concurrency=min(args.concurrency, 32),
-                           endpoint=args.endpoint)  # warm the export cache and connections
+        measure_throughput(
+            handle.base_url, seconds=1.0, concurrency=min(args.concurrency, 32), endpoint=args.endpoint
+        )  # warm the export cache and connections
         cpu_before = _process_cpu_s(handle.pid)
         if args.client_processes > 1:
-            result = measure_throughput_multi(handle.base_url, seconds=args.seconds, concurrency=args.concurrency,
-                                              processes=args.client_processes, endpoint=args.endpoint)
+            result = measure_throughput_multi(
+                handle.base_url,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                processes=args.client_processes,
+                endpoint=args.endpoint,
+            )
         else:
-            result = measure_throughput(handle.base_url, seconds=args.seconds, concurrency=args.concurrency,
-                                        endpoint=args.endpoint)
+            result = measure_throughput(
+                handle.base_url, seconds=args.seconds, concurrency=args.concurrency, endpoint=args.endpoint
+            )
         if handle.pid is not None:
             # Share of one core the server used: well under 1.0 means the client was the limit.
             result["server_cpu_share"] = round((_process_cpu_s(handle.pid) - cpu_before) / result["seconds"], 2)

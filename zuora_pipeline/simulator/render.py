@@ -27,26 +27,45 @@ def active_version_repr(definition: WorkflowDef, no_active_repr: str) -> Any:
     version = definition.active_version()
     if version is None:
         return {"null": None, "empty": {}, "missing": _MISSING}[no_active_repr]
-    return {"id": version.id, "description": version.description, "status": "Active",
-            "type": "Workflow::Setup", "version": version.version}
+    return {
+        "id": version.id,
+        "description": version.description,
+        "status": "Active",
+        "type": "Workflow::Setup",
+        "version": version.version,
+    }
 
 
 def inactive_version_item(version: Version) -> dict[str, Any]:
     return {
-        "id": version.id, "name": version.name, "description": version.description, "version": version.version,
-        "type": "Workflow::Setup", "ondemandTrigger": version.ondemand_trigger,
-        "calloutTrigger": version.callout_trigger, "scheduledTrigger": version.scheduled_trigger,
-        "interval": version.interval, "timezone": version.timezone, "priority": version.priority,
-        "status": "Inactive", "createdAt": iso_ms(version.created_at), "updatedAt": iso_ms(version.updated_at),
+        "id": version.id,
+        "name": version.name,
+        "description": version.description,
+        "version": version.version,
+        "type": "Workflow::Setup",
+        "ondemandTrigger": version.ondemand_trigger,
+        "calloutTrigger": version.callout_trigger,
+        "scheduledTrigger": version.scheduled_trigger,
+        "interval": version.interval,
+        "timezone": version.timezone,
+        "priority": version.priority,
+        "status": "Inactive",
+        "createdAt": iso_ms(version.created_at),
+        "updatedAt": iso_ms(version.updated_at),
     }
 
 
 def _definition_base(definition: WorkflowDef) -> dict[str, Any]:
     return {
-        "id": definition.id, "name": definition.name, "description": definition.description,
-        "status": definition.status, "calloutTrigger": definition.callout_trigger,
-        "ondemandTrigger": definition.ondemand_trigger, "scheduledTrigger": definition.scheduled_trigger,
-        "interval": definition.interval, "timezone": definition.timezone,
+        "id": definition.id,
+        "name": definition.name,
+        "description": definition.description,
+        "status": definition.status,
+        "calloutTrigger": definition.callout_trigger,
+        "ondemandTrigger": definition.ondemand_trigger,
+        "scheduledTrigger": definition.scheduled_trigger,
+        "interval": definition.interval,
+        "timezone": definition.timezone,
     }
 
 
@@ -91,18 +110,26 @@ def workflow_error(title: str, status: int = 400) -> bytes:
 AUTH_ERROR_BODY = dumps({"message": "Authentication error"})
 WWW_AUTHENTICATE = b"Basic realm=Zuora API, ZSession realm=Zuora API, Bearer realm=Zuora API"
 BAD_CLIENT_BODY = dumps({"error": "invalid_client", "error_description": "Bad client credentials"})
-CONCURRENCY_BODY = dumps({
-    "code": "REQUEST_EXCEEDED_LIMIT",
-    "message": "Your total number of concurrent requests have exceeded the limit allowed by the system. "
-               "Please resubmit your request later.",
-})
+CONCURRENCY_BODY = dumps(
+    {
+        "code": "REQUEST_EXCEEDED_LIMIT",
+        "message": "Your total number of concurrent requests have exceeded the limit allowed by the system. "
+        "Please resubmit your request later.",
+    }
+)
 SERVER_ERROR_BODIES: dict[int, bytes] = {
     500: dumps({"errors": [{"status": 500, "code": "internal_error", "title": "Internal Server Error"}]}),
     502: dumps({"message": "Bad Gateway"}),
-    503: dumps({"message": "Service Unavailable", "errors": [{"status": 503, "code": "unavailable",
-                                                               "title": "Service temporarily unavailable"}]}),
+    503: dumps(
+        {
+            "message": "Service Unavailable",
+            "errors": [{"status": 503, "code": "unavailable", "title": "Service temporarily unavailable"}],
+        }
+    ),
 }
 
 
 def rate_limited_body(reset_s: int) -> bytes:
-    return dumps({"reasons": [{"code": 70, "message": f"API Rate limit exceeded for the minute, retry after {reset_s} seconds"}]})
+    return dumps(
+        {"reasons": [{"code": 70, "message": f"API Rate limit exceeded for the minute, retry after {reset_s} seconds"}]}
+    )

@@ -99,8 +99,9 @@ def serve(config: SimulatorConfig, host: str, port: int, *, log_level: str = "in
 
 
 @contextmanager
-def run_simulator(config: SimulatorConfig, *, host: str = "127.0.0.1", port: int = 0,
-                  mode: Literal["thread", "process"] = "thread") -> Iterator[SimulatorHandle]:
+def run_simulator(
+    config: SimulatorConfig, *, host: str = "127.0.0.1", port: int = 0, mode: Literal["thread", "process"] = "thread"
+) -> Iterator[SimulatorHandle]:
     if mode == "thread":
         with _run_in_thread(config, host, port) as handle:
             yield handle
@@ -145,8 +146,21 @@ def _free_port(host: str) -> int:
 def _run_in_process(config: SimulatorConfig, host: str, port: int) -> Iterator[SimulatorHandle]:
     port = port or _free_port(host)
     base_url = _url(host, port)
-    command = [sys.executable, "-m", "zuora_pipeline.simulator", "serve", "--host", host, "--port", str(port),
-               "--config-json", json.dumps(config.to_json()), "--log-level", "warning", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "zuora_pipeline.simulator",
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--config-json",
+        json.dumps(config.to_json()),
+        "--log-level",
+        "warning",
+        "--quiet",
+    ]
     env = dict(os.environ)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     admin = SimulatorAdmin(base_url)

@@ -95,7 +95,7 @@ class Tenant:
 
     def page_ids(self, page: int, page_length: int) -> list[int]:
         start = (page - 1) * page_length
-        return self.order[start:start + page_length]
+        return self.order[start : start + page_length]
 
     def list_item_bytes(self, workflow_id: int, no_active_repr: str) -> bytes:
         if no_active_repr != self._items_repr:
@@ -130,8 +130,10 @@ class Tenant:
             active = self.definitions[workflow_id].active_version()
             export = self.export_entry(active)[0] if active is not None else b"null"
             assert export is not None
-            parts.append(b'"%d":{"list_item":%s,"export":%s}'
-                         % (workflow_id, self.list_item_bytes(workflow_id, no_active_repr), export))
+            parts.append(
+                b'"%d":{"list_item":%s,"export":%s}'
+                % (workflow_id, self.list_item_bytes(workflow_id, no_active_repr), export)
+            )
         return b"{" + b",".join(parts) + b"}"
 
     # ---- mutations ---------------------------------------------------------------------------
@@ -151,8 +153,17 @@ class Tenant:
     def add_workflow(self, *, tasks: int = 3, active: bool = True, name: str | None = None, seed: int = 0) -> int:
         rng = self._next_rng(seed)
         created = now_ms()
-        definition = new_definition(rng, self.ids, created=created, n_versions=1, active_tasks=tasks,
-                                    mean_tasks=tasks, has_active=active, horizon=created, name=name)
+        definition = new_definition(
+            rng,
+            self.ids,
+            created=created,
+            n_versions=1,
+            active_tasks=tasks,
+            mean_tasks=tasks,
+            has_active=active,
+            horizon=created,
+            name=name,
+        )
         definition.updated_at = max(definition.updated_at, created)
         self.definitions[definition.id] = definition
         self.order.append(definition.id)  # ids only grow, so appending keeps the order sorted
@@ -167,8 +178,9 @@ class Tenant:
         for version in definition.versions:
             self.exports.discard(version.id)
 
-    def update_workflow(self, workflow_id: int, *, name: str | None = None, status: str | None = None,
-                        tasks: int | None = None) -> None:
+    def update_workflow(
+        self, workflow_id: int, *, name: str | None = None, status: str | None = None, tasks: int | None = None
+    ) -> None:
         definition = self.definitions[workflow_id]
         if status is not None and status not in ("Active", "Inactive"):
             raise ValueError(f"{status} is not a valid status. Choose from Active or Inactive")
@@ -177,7 +189,11 @@ class Tenant:
         if status is not None:
             definition.status = status
         if tasks is not None:
-            self._publish_version(definition, tasks, random.Random(f"{self.seed}:{self.name}:{workflow_id}:{tasks}:{definition.updated_at}"))
+            self._publish_version(
+                definition,
+                tasks,
+                random.Random(f"{self.seed}:{self.name}:{workflow_id}:{tasks}:{definition.updated_at}"),
+            )
         self._touch(definition)
 
     def random_update(self, workflow_id: int, rng: random.Random) -> None:
@@ -202,8 +218,9 @@ class Tenant:
             self._publish_version(definition, task_count_around(rng, self.mean_tasks), rng)
         self._touch(definition)
 
-    def mutate(self, *, add: int = 0, update: int = 0, delete: int = 0, seed: int = 0,
-               delete_before: int | None = None) -> MutationOutcome:
+    def mutate(
+        self, *, add: int = 0, update: int = 0, delete: int = 0, seed: int = 0, delete_before: int | None = None
+    ) -> MutationOutcome:
         """Delete, then update, then add. ``delete_before`` (the "mutate" fault) restricts deletions
         to the first N positions when there are enough of them: deleting from pages a client has
         already read shifts every later item to an earlier page, which is the hazard to simulate."""
@@ -215,8 +232,10 @@ class Tenant:
         updated = sorted(rng.sample(self.order, min(update, len(self.order))))
         for workflow_id in updated:
             self.random_update(workflow_id, rng)
-        added = [self.add_workflow(tasks=task_count_around(rng, self.mean_tasks), active=rng.random() >= 0.05,
-                                   seed=seed) for _ in range(add)]
+        added = [
+            self.add_workflow(tasks=task_count_around(rng, self.mean_tasks), active=rng.random() >= 0.05, seed=seed)
+            for _ in range(add)
+        ]
         return MutationOutcome(added=added, updated=updated, deleted=deleted)
 
     def _rename(self, definition: WorkflowDef, name: str, description: str) -> None:

@@ -71,9 +71,7 @@ class FetchResult:
     @property
     def pagination_complete(self) -> bool:
         """Pages 1..N each stored once, and every listed entry a distinct workflow."""
-        return self.page_numbers == list(range(1, len(self.page_numbers) + 1)) and (
-            self.distinct_ids == self.listed
-        )
+        return self.page_numbers == list(range(1, len(self.page_numbers) + 1)) and (self.distinct_ids == self.listed)
 
     @property
     def coverage(self) -> float:

@@ -95,9 +95,7 @@ def apply_listing(
         stored = [StoredWorkflow(z, h, d) for z, h, d in workflow_table.stored(conn, customer.id)]
         diff = diff_workflows(hashes, stored)
         result.live_before = sum(1 for s in stored if not s.deleted)
-        if not allow_mass_delete and mass_delete_refused(
-            len(diff.deleted), result.live_before, max_delete_share
-        ):
+        if not allow_mass_delete and mass_delete_refused(len(diff.deleted), result.live_before, max_delete_share):
             # A listing that suddenly shrinks is far more often a permissions change or a Zuora
             # incident than a mass deletion: apply everything else, hold the deletions back and
             # let the shrink_guard check fail the run until an operator confirms.
@@ -143,14 +141,10 @@ def apply_listing(
             if result.shrink_guard_message is None
             else {"status": "failed", "error_message": result.shrink_guard_message}
         )
-        sync_runs.record(
-            conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats(), **guard
-        )
+        sync_runs.record(conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats(), **guard)
         if result.shrink_guard_message is None:
             customers.record_sync_outcome(conn, customer.id, status="success", synced_at=now)
         else:
-            customers.record_sync_outcome(
-                conn, customer.id, status="failed", error=result.shrink_guard_message
-            )
+            customers.record_sync_outcome(conn, customer.id, status="failed", error=result.shrink_guard_message)
     result.duration_s = time.monotonic() - started
     return result

@@ -36,9 +36,7 @@ class WorkflowDiff:
         }
 
 
-def diff_workflows(
-    listed_hashes: Mapping[int, str], stored: Iterable[StoredWorkflow]
-) -> WorkflowDiff:
+def diff_workflows(listed_hashes: Mapping[int, str], stored: Iterable[StoredWorkflow]) -> WorkflowDiff:
     """``listed_hashes`` maps every listed zuora id to the hash its row would have now."""
     result = WorkflowDiff()
     stored_by_id = {row.zuora_id: row for row in stored}
@@ -53,9 +51,7 @@ def diff_workflows(
         else:
             result.unchanged.append(zuora_id)
     result.deleted = [
-        zuora_id
-        for zuora_id, row in stored_by_id.items()
-        if not row.deleted and zuora_id not in listed_hashes
+        zuora_id for zuora_id, row in stored_by_id.items() if not row.deleted and zuora_id not in listed_hashes
     ]
     return result
 

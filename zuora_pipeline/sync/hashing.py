@@ -27,9 +27,9 @@ def _canonical(value: Any) -> bytes:
             return orjson.dumps(value, option=_ORJSON_OPTIONS, default=_default)
         except TypeError:
             pass
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode(
+        "utf-8"
+    )
 
 
 def _default(value: Any) -> str:

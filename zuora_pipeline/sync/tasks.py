@@ -53,9 +53,7 @@ def task_rows(export: dict[str, Any], *, workflow_id: int | str) -> list[TaskRow
     rows: list[TaskRow] = []
     for position, task in enumerate(tasks):
         if not isinstance(task, dict) or task.get("id") in (None, ""):
-            raise TaskExtractionError(
-                f"workflow {workflow_id}: task #{position} has no 'id' (required field)"
-            )
+            raise TaskExtractionError(f"workflow {workflow_id}: task #{position} has no 'id' (required field)")
         action = _text(task.get("action_type"))
         rows.append(
             TaskRow(

@@ -52,6 +52,5 @@ def require_schema(engine: sa.Engine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         state = "has no schema" if current is None else f"is at revision {current}"
         raise SchemaMissingError(
-            f"the warehouse at {where} {state} (this code needs {head_revision()}): "
-            "run `zuora-pipeline db upgrade`"
+            f"the warehouse at {where} {state} (this code needs {head_revision()}): run `zuora-pipeline db upgrade`"
         )

@@ -34,9 +34,7 @@ def clear_pages(conn: sa.Connection, customer_id: int) -> None:
     conn.execute(sa.delete(raw_workflow_pages).where(raw_workflow_pages.c.customer_id == customer_id))
 
 
-def insert_pages(
-    conn: sa.Connection, customer_id: int, pages: Sequence[RawPage], *, run_id: str, at: datetime
-) -> None:
+def insert_pages(conn: sa.Connection, customer_id: int, pages: Sequence[RawPage], *, run_id: str, at: datetime) -> None:
     if pages:
         conn.execute(
             sa.insert(raw_workflow_pages),
@@ -68,8 +66,9 @@ def iter_page_bodies(conn: sa.Connection, customer_id: int) -> Iterator[str]:
 def page_stats(conn: sa.Connection, customer_id: int) -> tuple[int, int]:
     """(pages, items) of the stored listing."""
     row = conn.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(raw_workflow_pages.c.item_count), 0))
-        .where(raw_workflow_pages.c.customer_id == customer_id)
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(raw_workflow_pages.c.item_count), 0)).where(
+            raw_workflow_pages.c.customer_id == customer_id
+        )
     ).one()
     return int(row[0]), int(row[1])
 
@@ -115,8 +114,7 @@ def stage_exports(
 def promote_staged(conn: sa.Connection, customer_id: int, *, run_id: str) -> int:
     """Move this run's staged exports into raw_workflow_exports (inside the database)."""
     stage = raw_export_staging
-    columns = ["customer_id", "zuora_id", "content", "export_hash", "list_fingerprint", "task_count",
-               "fetched_at"]
+    columns = ["customer_id", "zuora_id", "content", "export_hash", "list_fingerprint", "task_count", "fetched_at"]
     select = sa.select(*(stage.c[c] for c in columns), sa.literal(run_id).label("run_id")).where(
         stage.c.customer_id == customer_id, stage.c.run_id == run_id
     )

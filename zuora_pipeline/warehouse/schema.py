@@ -55,9 +55,7 @@ workflows = sa.Table(
     "workflows",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
     sa.Column("zuora_id", sa.BigInteger, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("description", sa.Text),
@@ -87,9 +85,7 @@ tasks = sa.Table(
     "tasks",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "workflow_id", BigId, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("workflow_id", BigId, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False),
     sa.Column("zuora_id", sa.BigInteger, nullable=False),
     sa.Column("name", sa.Text),
     # Zuora-sourced text has no documented length: Text, so PostgreSQL never rejects a value
@@ -115,9 +111,7 @@ tasks = sa.Table(
 raw_workflow_pages = sa.Table(
     "raw_workflow_pages",
     metadata,
-    sa.Column(
-        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("page_number", sa.Integer, primary_key=True),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -131,9 +125,7 @@ raw_workflow_pages = sa.Table(
 raw_workflow_exports = sa.Table(
     "raw_workflow_exports",
     metadata,
-    sa.Column(
-        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("zuora_id", sa.BigInteger, primary_key=True),
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("export_hash", sa.String(64), nullable=False),
@@ -150,9 +142,7 @@ raw_export_staging = sa.Table(
     "raw_export_staging",
     metadata,
     sa.Column("run_id", sa.String(64), primary_key=True),
-    sa.Column(
-        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("zuora_id", sa.BigInteger, primary_key=True),
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("export_hash", sa.String(64), nullable=False),
@@ -165,9 +155,7 @@ sync_runs = sa.Table(
     "sync_runs",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),

@@ -13,7 +13,10 @@ from zuora_pipeline.warehouse.upsert import upsert
 
 
 def workflows_to_extract(
-    conn: sa.Connection, *, customer_id: int | None = None, workflow_zuora_id: int | None = None,
+    conn: sa.Connection,
+    *,
+    customer_id: int | None = None,
+    workflow_zuora_id: int | None = None,
     everything: bool = False,
 ) -> list[int]:
     """Primary keys of workflows whose tasks are behind their stored export (all, if
@@ -30,9 +33,9 @@ def workflows_to_extract(
 
 def load_exports(conn: sa.Connection, workflow_ids: Sequence[int]) -> list[tuple[int, int, str, Any]]:
     """(id, zuora_id, export_hash, json_export) for a chunk of workflows."""
-    query = sa.select(
-        workflows.c.id, workflows.c.zuora_id, workflows.c.export_hash, workflows.c.json_export
-    ).where(workflows.c.id.in_(list(workflow_ids)))
+    query = sa.select(workflows.c.id, workflows.c.zuora_id, workflows.c.export_hash, workflows.c.json_export).where(
+        workflows.c.id.in_(list(workflow_ids))
+    )
     return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
 
 
@@ -70,8 +73,7 @@ def _copy_upsert(
     json_columns = {c for c in columns if isinstance(tasks.c[c].type, sa.JSON)}
     column_list = ", ".join(f'"{c}"' for c in columns)
     conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
-        f"SELECT {column_list} FROM tasks WITH NO DATA"
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS SELECT {column_list} FROM tasks WITH NO DATA"
     )
     conn.exec_driver_sql(f"TRUNCATE {_STAGE}")
     cursor = conn.connection.driver_connection.cursor()
@@ -101,9 +103,9 @@ def delete_tasks(conn: sa.Connection, task_ids: Sequence[int]) -> int:
         return 0
     total = 0
     for start in range(0, len(task_ids), 1000):
-        total += conn.execute(
-            sa.delete(tasks).where(tasks.c.id.in_(list(task_ids[start : start + 1000])))
-        ).rowcount or 0
+        total += (
+            conn.execute(sa.delete(tasks).where(tasks.c.id.in_(list(task_ids[start : start + 1000])))).rowcount or 0
+        )
     return total
 
 

@@ -84,15 +84,18 @@ def soft_delete(conn: sa.Connection, customer_id: int, zuora_ids: Sequence[int],
     total = 0
     for start in range(0, len(zuora_ids), 1000):
         chunk = list(zuora_ids[start : start + 1000])
-        total += conn.execute(
-            sa.update(workflows)
-            .where(
-                workflows.c.customer_id == customer_id,
-                workflows.c.zuora_id.in_(chunk),
-                workflows.c.deleted_at.is_(None),
-            )
-            .values(deleted_at=at, updated_at=at)
-        ).rowcount or 0
+        total += (
+            conn.execute(
+                sa.update(workflows)
+                .where(
+                    workflows.c.customer_id == customer_id,
+                    workflows.c.zuora_id.in_(chunk),
+                    workflows.c.deleted_at.is_(None),
+                )
+                .values(deleted_at=at, updated_at=at)
+            ).rowcount
+            or 0
+        )
     return total
 
 

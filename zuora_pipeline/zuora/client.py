@@ -78,7 +78,7 @@ class _Secrets:
     """The client secret and every token the client has sent, kept out of any repr/vars() dump,
     and able to scrub them from server-provided text (an echoing server would show them)."""
 
-    __slots__ = ("_secret", "_tokens", "_lock")
+    __slots__ = ("_lock", "_secret", "_tokens")
 
     def __init__(self, secret: str) -> None:
         self._secret = secret
@@ -528,7 +528,7 @@ class ZuoraClient:
                     results.put(("fatal", exc))
                 except ZuoraError as exc:
                     results.put(("outcome", ExportOutcome(wid, None, exc)))
-            except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            except BaseException as exc:
                 results.put(("fatal", exc))
 
         def feed() -> None:
@@ -543,7 +543,7 @@ class ZuoraClient:
                     executor.submit(export_one, raw_id)
                     submitted += 1
                 results.put(("done", submitted))
-            except BaseException as exc:  # noqa: BLE001 - e.g. the page walk feeding us failed
+            except BaseException as exc:
                 results.put(("fatal", exc))
 
         feeder = threading.Thread(target=feed, name=f"zuora-export-feeder-{self.customer}", daemon=True)

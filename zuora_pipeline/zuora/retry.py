@@ -9,6 +9,7 @@ per workflow.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -36,7 +37,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         pass
     else:
-        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        if not math.isfinite(seconds):
             return None
         return max(0.0, seconds)
     try:
@@ -59,7 +60,7 @@ def parse_ratelimit_reset(value: str | None) -> float | None:
         seconds = float(value.strip().split(",")[0].split(";")[0])
     except ValueError:
         return None
-    if seconds != seconds or seconds == float("inf"):
+    if math.isnan(seconds) or seconds == float("inf"):
         return None
     return max(0.0, seconds)
 

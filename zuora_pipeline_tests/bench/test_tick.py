@@ -20,10 +20,13 @@ def test_tick_builds_requests_without_a_partition_query_per_key(
 ) -> None:
     names = [f"tick-{i:03d}" for i in range(COUNT)]
     with sqlite_engine.begin() as conn:
-        conn.execute(sa.insert(customers), [
-            {"name": n, "base_url": "https://rest.zuora.com", "client_id": "c", "client_secret_encrypted": "x"}
-            for n in names
-        ])
+        conn.execute(
+            sa.insert(customers),
+            [
+                {"name": n, "base_url": "https://rest.zuora.com", "client_id": "c", "client_secret_encrypted": "x"}
+                for n in names
+            ],
+        )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(customers_partitions.name, names)

@@ -30,8 +30,18 @@ def cli(pg_engine, pg_url, secret_key, tmp_path, monkeypatch):
 
 
 def _add(cli, name: str = "acme", **extra: str):
-    return cli("customers", "add", name, "--base-url", "https://rest.zuora.com",
-               "--client-id", "0" * 36, "--client-secret-env", "ACME_SECRET", *extra.values())
+    return cli(
+        "customers",
+        "add",
+        name,
+        "--base-url",
+        "https://rest.zuora.com",
+        "--client-id",
+        "0" * 36,
+        "--client-secret-env",
+        "ACME_SECRET",
+        *extra.values(),
+    )
 
 
 def test_add_encrypts_the_secret_and_list_never_shows_it(cli, pg_engine):
@@ -48,23 +58,55 @@ def test_add_encrypts_the_secret_and_list_never_shows_it(cli, pg_engine):
 
 
 def test_secret_from_stdin(cli):
-    result = cli("customers", "add", "globex", "--base-url", "https://rest.eu.zuora.com",
-                 "--client-id", "1" * 36, input=SECRET + "\n")
+    result = cli(
+        "customers",
+        "add",
+        "globex",
+        "--base-url",
+        "https://rest.eu.zuora.com",
+        "--client-id",
+        "1" * 36,
+        input=SECRET + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
 
 
 def test_base_url_outside_zuora_is_refused_at_add_time(cli):
-    result = CliRunner().invoke(main, ["customers", "add", "evil", "--base-url", "https://attacker.example",
-                                       "--client-id", "0" * 36, "--client-secret-env", "ACME_SECRET"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "customers",
+            "add",
+            "evil",
+            "--base-url",
+            "https://attacker.example",
+            "--client-id",
+            "0" * 36,
+            "--client-secret-env",
+            "ACME_SECRET",
+        ],
+    )
     assert result.exit_code != 0
     assert "attacker.example" in result.output and "Traceback" not in result.output
     assert "evil" not in cli("customers", "list").output
 
 
 def test_invalid_name_is_one_readable_line(cli):
-    result = CliRunner().invoke(main, ["customers", "add", "a,b", "--base-url", "https://rest.zuora.com",
-                                       "--client-id", "0" * 36, "--client-secret-env", "ACME_SECRET"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "customers",
+            "add",
+            "a,b",
+            "--base-url",
+            "https://rest.zuora.com",
+            "--client-id",
+            "0" * 36,
+            "--client-secret-env",
+            "ACME_SECRET",
+        ],
+    )
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: invalid customer name")
     assert len(result.output.strip().splitlines()) == 1
@@ -78,8 +120,9 @@ def test_update_pause_resume_remove(cli, pg_engine):
     updated = cli("customers", "update", "acme", "--client-id", "2" * 36, "--secret-from-stdin", input="new-secret\n")
     assert updated.exit_code == 0 and "new-secret" not in updated.output
     with pg_engine.connect() as conn:
-        after = conn.execute(sa.select(customers_table.c.id, customers_table.c.client_secret_encrypted,
-                                       customers_table.c.client_id)).one()
+        after = conn.execute(
+            sa.select(customers_table.c.id, customers_table.c.client_secret_encrypted, customers_table.c.client_id)
+        ).one()
     assert after.id == before.id and after.client_secret_encrypted != before.client_secret_encrypted
     assert after.client_id == "2" * 36
 
@@ -110,8 +153,20 @@ def test_commands_say_when_the_schema_is_missing(tmp_path, monkeypatch, secret_k
 
 def test_missing_secret_key_says_how_to_make_one(cli, monkeypatch):
     monkeypatch.delenv("ZUORA_PIPELINE_SECRET_KEY")
-    result = CliRunner().invoke(main, ["customers", "add", "acme", "--base-url", "https://rest.zuora.com",
-                                       "--client-id", "0" * 36, "--client-secret-env", "ACME_SECRET"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "customers",
+            "add",
+            "acme",
+            "--base-url",
+            "https://rest.zuora.com",
+            "--client-id",
+            "0" * 36,
+            "--client-secret-env",
+            "ACME_SECRET",
+        ],
+    )
     assert result.exit_code == 1 and "zuora-pipeline secret-key" in result.output
 
 

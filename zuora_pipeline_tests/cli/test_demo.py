@@ -22,12 +22,29 @@ def test_demo_syncs_three_customers_and_prints_how_to_open_the_ui(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZUORA_PIPELINE_", "DAGSTER_"))}
     env["HOME"] = str(tmp_path)
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("zuora-pipeline")), "demo", "--data-dir", str(data_dir),
-         "--port", str(_free_port()), "--workflows", "15", "--tasks", "3", "--latency-ms", "0"],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).with_name("zuora-pipeline")),
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(_free_port()),
+            "--workflows",
+            "15",
+            "--tasks",
+            "3",
+            "--latency-ms",
+            "0",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["acme"], ["globex"], ["initech"])]
+    rows = [
+        line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["acme"], ["globex"], ["initech"])
+    ]
     assert [(r[0], r[1], r[2]) for r in rows] == [("acme", "ok", "15"), ("globex", "ok", "15"), ("initech", "ok", "15")]
     assert "dagster dev -w workspace.yaml" in result.stdout
     key = (data_dir / "secret.key").read_text().strip()

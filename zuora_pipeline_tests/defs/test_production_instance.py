@@ -18,8 +18,13 @@ def test_production_dagster_yaml_uses_postgres_and_limits_runs_per_customer(tmp_
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        for key, value in {"DAGSTER_PG_USERNAME": "postgres", "DAGSTER_PG_PASSWORD": "",
-                           "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": name, "DAGSTER_PG_PORT": "5432"}.items():
+        for key, value in {
+            "DAGSTER_PG_USERNAME": "postgres",
+            "DAGSTER_PG_PASSWORD": "",
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_DB": name,
+            "DAGSTER_PG_PORT": "5432",
+        }.items():
             monkeypatch.setenv(key, value)
         shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
         with dg.DagsterInstance.from_config(str(tmp_path)) as instance:

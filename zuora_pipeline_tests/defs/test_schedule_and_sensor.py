@@ -17,8 +17,9 @@ from zuora_pipeline.warehouse.transactions import write_transaction
 
 def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
     with write_transaction(engine) as conn:
-        customers.add(conn, name=name, base_url="https://rest.zuora.com", client_id="c" * 36,
-                      client_secret_encrypted="x")
+        customers.add(
+            conn, name=name, base_url="https://rest.zuora.com", client_id="c" * 36, client_secret_encrypted="x"
+        )
         if status != customers.ACTIVE:
             customers.set_status(conn, name, status)
 
@@ -38,9 +39,7 @@ def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipel
     for name in ("acme", "globex", "initech"):
         _add(pipeline.engine, name)
     _add(pipeline.engine, "paused-co", customers.PAUSED)
-    pipeline.instance.add_dynamic_partitions(
-        customers_partitions.name, ["acme", "globex", "initech", "paused-co"]
-    )
+    pipeline.instance.add_dynamic_partitions(customers_partitions.name, ["acme", "globex", "initech", "paused-co"])
     data = _schedule_tick(pipeline)
 
     requests = data.run_requests or []

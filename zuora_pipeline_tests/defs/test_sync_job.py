@@ -144,9 +144,7 @@ def test_a_soft_deleted_workflow_that_reappears_is_restored(pipeline, sim_tenant
     assert pipeline.sync(name).success
     zid = sorted(pipeline.rows(name))[0]
     with pipeline.engine.begin() as conn:
-        conn.execute(
-            sa.update(workflows).where(workflows.c.zuora_id == zid).values(deleted_at=datetime.now(UTC))
-        )
+        conn.execute(sa.update(workflows).where(workflows.c.zuora_id == zid).values(deleted_at=datetime.now(UTC)))
 
     outcome = pipeline.sync(name)
 

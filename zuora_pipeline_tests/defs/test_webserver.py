@@ -16,7 +16,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LOCATION = {"repositoryLocationName": "zuora_pipeline", "repositoryName": "__repository__"}
-ASSETS = [["zuora", "workflow_pages"], ["zuora", "workflow_exports"], ["zuora", "workflows"], ["zuora", "workflow_tasks"]]
+ASSETS = [
+    ["zuora", "workflow_pages"],
+    ["zuora", "workflow_exports"],
+    ["zuora", "workflows"],
+    ["zuora", "workflow_tasks"],
+]
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -45,7 +50,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until(predicate, timeout: float, what: str):  # noqa: ANN001
+def _wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -68,9 +73,20 @@ def webserver(pipeline, tmp_path):
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
 
@@ -108,18 +124,32 @@ def test_materialize_a_customer_partition_through_the_webserver(pipeline, webser
     from zuora_pipeline.warehouse.transactions import write_transaction
 
     with write_transaction(pipeline.engine) as conn:
-        customers.add(conn, name="acme", base_url=pipeline.simulator.base_url, client_id=tenant.client_id,
-                      client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret))
+        customers.add(
+            conn,
+            name="acme",
+            base_url=pipeline.simulator.base_url,
+            client_id=tenant.client_id,
+            client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
+        )
     added = _gql(webserver, ADD_PARTITION, {"repo": LOCATION, "name": "customers", "key": "acme"})
     assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
 
-    launched = _gql(webserver, LAUNCH, {"params": {
-        "selector": {**LOCATION, "pipelineName": "__ASSET_JOB",
-                     "assetSelection": [{"path": p} for p in ASSETS]},
-        "runConfigData": {},
-        "mode": "default",
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "acme"}]},
-    }})["launchPipelineExecution"]
+    launched = _gql(
+        webserver,
+        LAUNCH,
+        {
+            "params": {
+                "selector": {
+                    **LOCATION,
+                    "pipelineName": "__ASSET_JOB",
+                    "assetSelection": [{"path": p} for p in ASSETS],
+                },
+                "runConfigData": {},
+                "mode": "default",
+                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "acme"}]},
+            }
+        },
+    )["launchPipelineExecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
 

@@ -17,8 +17,10 @@ OPENAPI_DIR = SHARED_DIR / "zuora-openapi"
 
 
 def get_token(base_url: str, tenant: TenantInfo) -> str:
-    response = httpx.post(f"{base_url}/oauth/token", data={
-        "client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"})
+    response = httpx.post(
+        f"{base_url}/oauth/token",
+        data={"client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"},
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
@@ -31,7 +33,9 @@ def api_client(base_url: str, tenant: TenantInfo, *, timeout: float = 10.0, **he
         yield client
 
 
-def walk_pages(client: httpx.Client, page_length: int = 20, max_pages: int = 1000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def walk_pages(
+    client: httpx.Client, page_length: int = 20, max_pages: int = 1000
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Follow next_page to the end; return (items, pagination objects)."""
     items: list[dict[str, Any]] = []
     paginations: list[dict[str, Any]] = []

@@ -49,8 +49,16 @@ def test_stats_count_every_request_by_endpoint_and_status(simulator, sim_admin_r
     httpx.get(f"{simulator.base_url}/workflows")
     stats = sim_admin_reset.stats()
     assert stats["by_endpoint"] == {"token": 1, "list": 2, "get": 1, "export": 2, "versions": 2}
-    assert stats["requests"] == {"token 200": 1, "list 200": 1, "list 401": 1, "get 200": 1, "export 200": 1,
-                                 "export 404": 1, "versions 502": 1, "versions 200": 1}
+    assert stats["requests"] == {
+        "token 200": 1,
+        "list 200": 1,
+        "list 401": 1,
+        "get 200": 1,
+        "export 200": 1,
+        "export 404": 1,
+        "versions 502": 1,
+        "versions 200": 1,
+    }
     assert stats["requests_total"] == 8
     assert stats["tokens_issued"] == {tenant.name: 1}
     assert stats["faults_injected"] == {"502": 1}
@@ -80,8 +88,13 @@ def test_options_are_validated(simulator, sim_admin_reset):
 def test_reset_restores_limits_and_options_and_clears_faults(simulator, sim_admin_reset):
     defaults = sim_admin_reset.config()
     sim_admin_reset.set_limits(latency_ms=5, max_concurrency=3, retry_after="1", rate_per_minute=100, token_ttl=60)
-    sim_admin_reset.set_options(page_length_over_max="reject", last_page_next="null", no_active_version_repr="missing",
-                                bad_credentials_status=400, retry_after_mode="absent")
+    sim_admin_reset.set_options(
+        page_length_over_max="reject",
+        last_page_next="null",
+        no_active_version_repr="missing",
+        bad_credentials_status=400,
+        retry_after_mode="absent",
+    )
     sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "500"}])
     sim_admin_reset.set_fault_rates({"export": {"drop": 0.5}})
     sim_admin_reset.reset()

@@ -15,9 +15,12 @@ from zuora_pipeline_tests.simulator.support import api_client, get_token
 pytestmark = pytest.mark.timeout(60)
 
 
-def _token_request(base_url: str, client_id: str, secret: str, grant_type: str = "client_credentials") -> httpx.Response:
-    return httpx.post(f"{base_url}/oauth/token",
-                      data={"client_id": client_id, "client_secret": secret, "grant_type": grant_type})
+def _token_request(
+    base_url: str, client_id: str, secret: str, grant_type: str = "client_credentials"
+) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/oauth/token", data={"client_id": client_id, "client_secret": secret, "grant_type": grant_type}
+    )
 
 
 def test_token_is_issued_in_zuoras_shape(simulator):
@@ -61,7 +64,10 @@ def test_unknown_or_missing_bearer_gets_gateway_401(simulator, authorization):
     response = httpx.get(f"{simulator.base_url}/workflows", headers=headers)
     assert response.status_code == 401
     assert response.json() == {"message": "Authentication error"}
-    assert response.headers["WWW-Authenticate"] == "Basic realm=Zuora API, ZSession realm=Zuora API, Bearer realm=Zuora API"
+    assert (
+        response.headers["WWW-Authenticate"]
+        == "Basic realm=Zuora API, ZSession realm=Zuora API, Bearer realm=Zuora API"
+    )
 
 
 def test_bearer_token_selects_the_tenant(simulator):

@@ -21,8 +21,16 @@ from zuora_pipeline_tests.simulator.support import OPENAPI_DIR, api_client
 
 pytestmark = pytest.mark.timeout(60)
 
-_SWAGGER_ONLY = {"example", "examples", "format", "x-konfig-properties", "discriminator", "readOnly", "xml",
-                 "externalDocs"}
+_SWAGGER_ONLY = {
+    "example",
+    "examples",
+    "format",
+    "x-konfig-properties",
+    "discriminator",
+    "readOnly",
+    "xml",
+    "externalDocs",
+}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -37,8 +45,9 @@ def _nullable(node: Any) -> Any:
         return [_nullable(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: _nullable(value) for key, value in node.items()
-           if key not in _SWAGGER_ONLY and not key.startswith("x-")}
+    out = {
+        key: _nullable(value) for key, value in node.items() if key not in _SWAGGER_ONLY and not key.startswith("x-")
+    }
     if "properties" in node:  # property names are data, not keywords: keep them all
         out["properties"] = {name: _nullable(schema) for name, schema in node["properties"].items()}
     if isinstance(out.get("type"), str):
@@ -88,10 +97,16 @@ ENDPOINT_PATHS = {
 
 
 def test_the_spec_names_the_schemas_we_expect(workflows_spec, oauth_spec):
-    names = {key: _response_schema(workflows_spec, path, "get")["$ref"].rsplit("/", 1)[1]
-             for key, path in ENDPOINT_PATHS.items()}
-    assert names == {"list": "GetWorkflowsResponse", "get": "WorkflowDefinition",
-                     "export": "ExportWorkflowVersionResponse", "versions": "GetVersionsResponse"}
+    names = {
+        key: _response_schema(workflows_spec, path, "get")["$ref"].rsplit("/", 1)[1]
+        for key, path in ENDPOINT_PATHS.items()
+    }
+    assert names == {
+        "list": "GetWorkflowsResponse",
+        "get": "WorkflowDefinition",
+        "export": "ExportWorkflowVersionResponse",
+        "versions": "GetVersionsResponse",
+    }
     assert _response_schema(oauth_spec, "/oauth/token", "post")["$ref"] == "#/definitions/tokenResponse"
 
 
@@ -116,13 +131,19 @@ def test_the_validator_is_not_vacuous(workflows_spec):
 
 @pytest.mark.parametrize("no_active", ["null", "empty", "missing"])
 @pytest.mark.parametrize("last_page_next", ["omit", "null", "empty"])
-def test_simulator_responses_validate(simulator, sim_admin_reset, workflows_spec, oauth_spec, no_active, last_page_next):
+def test_simulator_responses_validate(
+    simulator, sim_admin_reset, workflows_spec, oauth_spec, no_active, last_page_next
+):
     sim_admin_reset.set_options(no_active_version_repr=no_active, last_page_next=last_page_next)
-    validators = {key: _validator(workflows_spec, _response_schema(workflows_spec, path, "get"))
-                  for key, path in ENDPOINT_PATHS.items()}
+    validators = {
+        key: _validator(workflows_spec, _response_schema(workflows_spec, path, "get"))
+        for key, path in ENDPOINT_PATHS.items()
+    }
     tenant = simulator.admin.tenant("tenant-1")
-    token = httpx.post(f"{simulator.base_url}/oauth/token", data={
-        "client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"})
+    token = httpx.post(
+        f"{simulator.base_url}/oauth/token",
+        data={"client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"},
+    )
     _validator(oauth_spec, _response_schema(oauth_spec, "/oauth/token", "post")).validate(token.json())
     exports = 0
     with api_client(simulator.base_url, tenant) as client:

@@ -15,10 +15,31 @@ from zuora_pipeline_tests.simulator.support import OPENAPI_DIR, api_client
 
 pytestmark = pytest.mark.timeout(60)
 
-TOP_WORKFLOW_KEYS = {"id", "name", "description", "type", "version", "status", "priority", "call_type",
-                     "ondemand_trigger", "callout_trigger", "scheduled_trigger", "sync_trigger", "interval",
-                     "timezone", "delete_ttl", "parameters", "data", "notifications", "task_summary", "css",
-                     "original_workflow_id", "started_at", "finished_at"}
+TOP_WORKFLOW_KEYS = {
+    "id",
+    "name",
+    "description",
+    "type",
+    "version",
+    "status",
+    "priority",
+    "call_type",
+    "ondemand_trigger",
+    "callout_trigger",
+    "scheduled_trigger",
+    "sync_trigger",
+    "interval",
+    "timezone",
+    "delete_ttl",
+    "parameters",
+    "data",
+    "notifications",
+    "task_summary",
+    "css",
+    "original_workflow_id",
+    "started_at",
+    "finished_at",
+}
 
 
 def _action_type_enum() -> set[str]:
@@ -68,8 +89,14 @@ def _assert_linkages_match_tasks(version_id: int, tasks: list[dict], linkages: l
         assert linkages == []
         return
     starts = [link for link in linkages if link["linkage_type"] == "Start"]
-    assert starts == [{"source_workflow_id": version_id, "source_task_id": None,
-                       "target_task_id": tasks[0]["id"], "linkage_type": "Start"}]
+    assert starts == [
+        {
+            "source_workflow_id": version_id,
+            "source_task_id": None,
+            "target_task_id": tasks[0]["id"],
+            "linkage_type": "Start",
+        }
+    ]
     assert tasks[0]["task_id"] is None
     edges = {(link["source_task_id"], link["target_task_id"]) for link in linkages if link["linkage_type"] != "Start"}
     assert edges == {(task["task_id"], task["id"]) for task in tasks[1:]}
@@ -87,21 +114,41 @@ def test_edge_case_workflows_exist(simulator, sim_tenant):
     items = [e["list_item"] for e in truth.values()]
     assert {"Active", "Inactive"} <= {item["status"] for item in items}
     assert max(len(item["latest_inactive_verisons"]) for item in items) == 10
-    assert any(item["scheduledTrigger"] and re.fullmatch(r"[\d*/,\- ?]+", item["interval"])
-               and item["timezone"] in ("Sydney", "Eastern Time (US & Canada)", "UTC", "Pacific Time (US & Canada)",
-                                        "London", "Tokyo", "Berlin") for item in items)
+    assert any(
+        item["scheduledTrigger"]
+        and re.fullmatch(r"[\d*/,\- ?]+", item["interval"])
+        and item["timezone"]
+        in ("Sydney", "Eastern Time (US & Canada)", "UTC", "Pacific Time (US & Canada)", "London", "Tokyo", "Berlin")
+        for item in items
+    )
     assert any(item["interval"] is None for item in items) and any(item["interval"] == "" for item in items)
     names = " ".join(item["name"] for item in items)
     assert not names.isascii()
     assert any(item["description"] == "" for item in items)
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", item[key]) for item in items
-               for key in ("createdAt", "updatedAt"))
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", item[key])
+        for item in items
+        for key in ("createdAt", "updatedAt")
+    )
 
 
 def test_list_item_shape(simulator):
     item = next(iter(simulator.admin.truth("tenant-1").values()))["list_item"]
-    assert {"id", "name", "description", "status", "calloutTrigger", "ondemandTrigger", "scheduledTrigger",
-            "interval", "timezone", "createdAt", "updatedAt", "active_version", "latest_inactive_verisons"} == set(item)
+    assert {
+        "id",
+        "name",
+        "description",
+        "status",
+        "calloutTrigger",
+        "ondemandTrigger",
+        "scheduledTrigger",
+        "interval",
+        "timezone",
+        "createdAt",
+        "updatedAt",
+        "active_version",
+        "latest_inactive_verisons",
+    } == set(item)
     assert "priority" not in item and "type" not in item
 
 
@@ -164,8 +211,9 @@ def test_no_active_version_representations(simulator, sim_admin_reset, option, p
             assert body["active_version"] == value
 
 
-@pytest.mark.parametrize("path", ["/workflows/999999", "/workflows/999999/export", "/workflows/999999/versions",
-                                  "/workflows/abc/export"])
+@pytest.mark.parametrize(
+    "path", ["/workflows/999999", "/workflows/999999/export", "/workflows/999999/versions", "/workflows/abc/export"]
+)
 def test_unknown_workflow_is_404_with_errors_shape(simulator, path):
     with api_client(simulator.base_url, simulator.admin.tenant("tenant-1")) as client:
         response = client.get(path)

@@ -81,13 +81,19 @@ def test_malformed_fault_is_200_with_invalid_json(simulator, sim_admin_reset, te
 
 def test_401_fault_on_api_and_token(simulator, sim_admin_reset, tenant):
     token = get_token(simulator.base_url, tenant)
-    sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "401", "tenant": tenant.name},
-                                     {"endpoint": "token", "fault": "401", "tenant": tenant.name}])
+    sim_admin_reset.add_fault_rules(
+        [
+            {"endpoint": "list", "fault": "401", "tenant": tenant.name},
+            {"endpoint": "token", "fault": "401", "tenant": tenant.name},
+        ]
+    )
     response = httpx.get(f"{simulator.base_url}/workflows", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and response.json() == {"message": "Authentication error"}
     assert "WWW-Authenticate" in response.headers
-    denied = httpx.post(f"{simulator.base_url}/oauth/token", data={
-        "client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"})
+    denied = httpx.post(
+        f"{simulator.base_url}/oauth/token",
+        data={"client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"},
+    )
     assert denied.status_code == 401 and denied.json()["error"] == "invalid_client"
     assert get_token(simulator.base_url, tenant)  # one-shot rules: the next token works
 
@@ -112,8 +118,9 @@ def test_empty_fault_returns_an_empty_page_without_next(simulator, sim_admin_res
 
 
 def test_mutate_fault_shifts_ids_between_pages(simulator, sim_admin_reset, tenant):
-    sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "mutate", "page": 2, "tenant": tenant.name,
-                                      "mutation": {"add": 1, "delete": 2}}])
+    sim_admin_reset.add_fault_rules(
+        [{"endpoint": "list", "fault": "mutate", "page": 2, "tenant": tenant.name, "mutation": {"add": 1, "delete": 2}}]
+    )
     with api_client(simulator.base_url, tenant) as client:
         items, _ = walk_pages(client, 5)
     truth = simulator.admin.truth(tenant.name)
@@ -127,8 +134,9 @@ def test_mutate_fault_shifts_ids_between_pages(simulator, sim_admin_reset, tenan
 
 def test_rule_after_times_and_targeting(simulator, sim_admin_reset, tenant):
     target, other = _exportable(simulator, tenant)[:2]
-    sim_admin_reset.add_fault_rules([{"endpoint": "export", "fault": "500", "times": 2, "after": 1,
-                                      "workflow_id": target, "tenant": tenant.name}])
+    sim_admin_reset.add_fault_rules(
+        [{"endpoint": "export", "fault": "500", "times": 2, "after": 1, "workflow_id": target, "tenant": tenant.name}]
+    )
     with api_client(simulator.base_url, tenant) as client:
         statuses = [client.get(f"/workflows/{target}/export").status_code for _ in range(4)]
         assert client.get(f"/workflows/{other}/export").status_code == 200
@@ -162,16 +170,26 @@ def test_any_rates_hit_every_endpoint_but_only_after_authentication(simulator, s
     sim_admin_reset.set_fault_rates({"any": {"500": 1.0}})
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{simulator.base_url}/workflows", headers=headers).status_code == 500
-    assert httpx.post(f"{simulator.base_url}/oauth/token", data={
-        "client_id": tenant.client_id, "client_secret": tenant.client_secret,
-        "grant_type": "client_credentials"}).status_code == 500
+    assert (
+        httpx.post(
+            f"{simulator.base_url}/oauth/token",
+            data={
+                "client_id": tenant.client_id,
+                "client_secret": tenant.client_secret,
+                "grant_type": "client_credentials",
+            },
+        ).status_code
+        == 500
+    )
     assert httpx.get(f"{simulator.base_url}/workflows").status_code == 401  # auth is checked before faults
 
 
 def test_rates_apply_to_the_token_endpoint_too(simulator, sim_admin_reset, tenant):
     sim_admin_reset.set_fault_rates({"token": {"503": 1.0}})
-    response = httpx.post(f"{simulator.base_url}/oauth/token", data={
-        "client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"})
+    response = httpx.post(
+        f"{simulator.base_url}/oauth/token",
+        data={"client_id": tenant.client_id, "client_secret": tenant.client_secret, "grant_type": "client_credentials"},
+    )
     assert response.status_code == 503
     sim_admin_reset.clear_faults()
     assert get_token(simulator.base_url, tenant)
@@ -185,13 +203,16 @@ def test_clear_faults_stops_injection(simulator, sim_admin_reset, tenant):
     assert sim_admin_reset.faults() == {"rates": {}, "hang_s": 10.0, "rules": []}
 
 
-@pytest.mark.parametrize("rule", [
-    {"endpoint": "export", "fault": "teapot"},
-    {"endpoint": "nowhere", "fault": "500"},
-    {"endpoint": "export", "fault": "empty"},
-    {"endpoint": "list", "fault": "500", "times": 0},
-    {"endpoint": "list", "fault": "500", "colour": "red"},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"endpoint": "export", "fault": "teapot"},
+        {"endpoint": "nowhere", "fault": "500"},
+        {"endpoint": "export", "fault": "empty"},
+        {"endpoint": "list", "fault": "500", "times": 0},
+        {"endpoint": "list", "fault": "500", "colour": "red"},
+    ],
+)
 def test_invalid_rules_are_refused(simulator, sim_admin_reset, rule):
     with pytest.raises(SimulatorAdminError) as caught:
         sim_admin_reset.add_fault_rules([rule])

@@ -56,7 +56,7 @@ def test_concurrency_over_the_cap_gets_429_with_retry_after(simulator, sim_admin
     assert rejected.json() == {
         "code": "REQUEST_EXCEEDED_LIMIT",
         "message": "Your total number of concurrent requests have exceeded the limit allowed by the system. "
-                   "Please resubmit your request later.",
+        "Please resubmit your request later.",
     }
     stats = sim_admin_reset.stats()
     assert stats["max_in_flight"][tenant.name] > 2  # measured on arrival, so the over-subscription shows
@@ -135,8 +135,9 @@ def test_rate_per_minute_headers_and_429(simulator, sim_admin_reset, sim_tenant)
     assert all(r.headers["RateLimit-Limit"].startswith("3") for r in responses)
     reset = int(responses[-1].headers["RateLimit-Reset"])
     assert 1 <= reset <= 60
-    assert responses[-1].json() == {"reasons": [{"code": 70, "message":
-                                                 f"API Rate limit exceeded for the minute, retry after {reset} seconds"}]}
+    assert responses[-1].json() == {
+        "reasons": [{"code": 70, "message": f"API Rate limit exceeded for the minute, retry after {reset} seconds"}]
+    }
     assert responses[-1].headers["Retry-After"] == str(reset)
 
 
@@ -145,8 +146,10 @@ def test_rate_limit_is_per_tenant(simulator, sim_admin_reset, sim_tenant):
     tokens = [get_token(simulator.base_url, t) for t in (first, second)]
     sim_admin_reset.set_limits(rate_per_minute=1)
     _wait_for_fresh_minute_window()
-    statuses = [httpx.get(f"{simulator.base_url}/workflows", headers={"Authorization": f"Bearer {t}"}).status_code
-                for t in tokens]
+    statuses = [
+        httpx.get(f"{simulator.base_url}/workflows", headers={"Authorization": f"Bearer {t}"}).status_code
+        for t in tokens
+    ]
     assert statuses == [200, 200]
 
 

@@ -16,8 +16,9 @@ from zuora_pipeline.simulator.server import run_simulator
 
 @pytest.mark.timeout(120)
 def test_process_mode_serves_and_stops():
-    config = SimulatorConfig(tenants=1, workflows=12, tasks=3, seed=5, max_concurrency=7,
-                             fault_rates={"export": {"500": 0.25}}, fault_seed=3)
+    config = SimulatorConfig(
+        tenants=1, workflows=12, tasks=3, seed=5, max_concurrency=7, fault_rates={"export": {"500": 0.25}}, fault_seed=3
+    )
     with run_simulator(config, mode="process") as handle:
         assert handle.pid is not None and handle.pid != os.getpid()
         (tenant,) = handle.admin.tenants()
@@ -41,7 +42,9 @@ def test_thread_mode_stops_listening_on_exit():
 
 def test_parse_fault_rates():
     assert parse_fault_rates(("export:500:0.05", "export:drop:0.01", "any:timeout:0.1")) == {
-        "export": {"500": 0.05, "drop": 0.01}, "any": {"timeout": 0.1}}
+        "export": {"500": 0.05, "drop": 0.01},
+        "any": {"timeout": 0.1},
+    }
 
 
 @pytest.mark.parametrize("value", ["export:500", "export:500:lots"])
@@ -60,9 +63,21 @@ def test_serve_rejects_an_invalid_config_without_a_traceback():
 def test_serve_help_lists_the_options():
     result = CliRunner().invoke(simulator_group, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--tenants", "--workflows", "--tasks", "--seed", "--latency-ms",
-                   "--max-concurrency", "--retry-after", "--rate-per-minute", "--token-ttl", "--fault-rate",
-                   "--log-level"):
+    for option in (
+        "--host",
+        "--port",
+        "--tenants",
+        "--workflows",
+        "--tasks",
+        "--seed",
+        "--latency-ms",
+        "--max-concurrency",
+        "--retry-after",
+        "--rate-per-minute",
+        "--token-ttl",
+        "--fault-rate",
+        "--log-level",
+    ):
         assert option in result.output
 
 

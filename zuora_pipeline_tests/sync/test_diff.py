@@ -3,11 +3,11 @@ from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete
 
 def test_diff_classifies_every_listed_and_stored_workflow():
     stored = [
-        StoredWorkflow(1, "h1", deleted=False),   # unchanged
+        StoredWorkflow(1, "h1", deleted=False),  # unchanged
         StoredWorkflow(2, "old", deleted=False),  # updated
-        StoredWorkflow(3, "h3", deleted=False),   # vanished -> deleted
-        StoredWorkflow(4, "h4", deleted=True),    # reappears -> restored
-        StoredWorkflow(5, "h5", deleted=True),    # still gone: not deleted again
+        StoredWorkflow(3, "h3", deleted=False),  # vanished -> deleted
+        StoredWorkflow(4, "h4", deleted=True),  # reappears -> restored
+        StoredWorkflow(5, "h5", deleted=True),  # still gone: not deleted again
     ]
     diff = diff_workflows({1: "h1", 2: "new", 4: "h4", 6: "h6"}, stored)
 

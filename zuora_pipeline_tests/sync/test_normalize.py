@@ -5,10 +5,17 @@ from zuora_pipeline.sync.normalize import list_fingerprint, workflow_row
 from zuora_pipeline.zuora.models import parse_list_item
 
 ITEM = {
-    "id": 48, "name": "New test workflow", "description": "", "status": "Active",
-    "calloutTrigger": True, "ondemandTrigger": True, "scheduledTrigger": False,
-    "interval": None, "timezone": None,
-    "createdAt": "2019-05-31T14:52:38.171Z", "updatedAt": "2019-06-03T21:02:26.694+08:00",
+    "id": 48,
+    "name": "New test workflow",
+    "description": "",
+    "status": "Active",
+    "calloutTrigger": True,
+    "ondemandTrigger": True,
+    "scheduledTrigger": False,
+    "interval": None,
+    "timezone": None,
+    "createdAt": "2019-05-31T14:52:38.171Z",
+    "updatedAt": "2019-06-03T21:02:26.694+08:00",
     "active_version": {"id": 49, "description": "", "status": "Active", "type": "Workflow::Setup", "version": "0.0.1"},
     "latest_inactive_verisons": [],
 }

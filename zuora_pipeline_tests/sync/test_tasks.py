@@ -6,9 +6,17 @@ from zuora_pipeline.sync.tasks import TaskExtractionError, task_rows, task_type
 def test_task_rows_map_the_export_fields():
     export = {
         "tasks": [
-            {"id": 849, "name": "Call Echo", "action_type": "Callout", "call_type": "SOAP",
-             "object": None, "object_id": "", "task_id": None, "priority": "Medium",
-             "parameters": {"url": "http://x", "retry_count": "0"}},
+            {
+                "id": 849,
+                "name": "Call Echo",
+                "action_type": "Callout",
+                "call_type": "SOAP",
+                "object": None,
+                "object_id": "",
+                "task_id": None,
+                "priority": "Medium",
+                "parameters": {"url": "http://x", "retry_count": "0"},
+            },
             {"id": "850", "name": "Case", "action_type": "Logic::Case", "task_id": "849"},
         ]
     }
@@ -30,6 +38,8 @@ def test_a_task_without_id_names_the_workflow_and_field():
         task_rows({"tasks": [{"id": 1}, {"name": "no id"}]}, workflow_id=77)
 
 
-@pytest.mark.parametrize(("action", "family"), [("Callout", "Callout"), ("Logic::JSONTransform", "Logic"), (None, None)])
+@pytest.mark.parametrize(
+    ("action", "family"), [("Callout", "Callout"), ("Logic::JSONTransform", "Logic"), (None, None)]
+)
 def test_task_type_is_the_action_family(action, family):
     assert task_type(action) == family

@@ -18,8 +18,9 @@ def test_invalid_names_are_refused_with_the_rule(name):
 
 def test_credential_update_keeps_the_row_and_stamps_the_change(sqlite_engine):
     with write_transaction(sqlite_engine) as conn:
-        added = customers.add(conn, name="acme", base_url="https://rest.zuora.com",
-                              client_id="a" * 36, client_secret_encrypted="x")
+        added = customers.add(
+            conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36, client_secret_encrypted="x"
+        )
         updated = customers.update(conn, "acme", client_id="b" * 36)
         renamed = customers.update(conn, "acme", display_name="ACME")
     assert updated.id == added.id and updated.client_id == "b" * 36
@@ -29,17 +30,24 @@ def test_credential_update_keeps_the_row_and_stamps_the_change(sqlite_engine):
 
 def test_duplicate_and_unknown_customers_give_actionable_errors(sqlite_engine):
     with write_transaction(sqlite_engine) as conn:
-        customers.add(conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36,
-                      client_secret_encrypted="x")
+        customers.add(
+            conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36, client_secret_encrypted="x"
+        )
         with pytest.raises(CustomerError, match="customers update acme"):
-            customers.add(conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36,
-                          client_secret_encrypted="x")
+            customers.add(
+                conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36, client_secret_encrypted="x"
+            )
         with pytest.raises(CustomerError, match="customers list"):
             customers.get(conn, "nobody")
 
 
 def test_repr_never_shows_the_secret_ciphertext(sqlite_engine):
     with write_transaction(sqlite_engine) as conn:
-        c = customers.add(conn, name="acme", base_url="https://rest.zuora.com", client_id="a" * 36,
-                          client_secret_encrypted="CIPHERTEXT")
+        c = customers.add(
+            conn,
+            name="acme",
+            base_url="https://rest.zuora.com",
+            client_id="a" * 36,
+            client_secret_encrypted="CIPHERTEXT",
+        )
     assert "CIPHERTEXT" not in repr(c)

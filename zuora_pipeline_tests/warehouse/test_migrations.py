@@ -13,8 +13,9 @@ def test_upgrade_is_idempotent_on_sqlite(tmp_path):
     assert migrate.upgrade(engine) == (None, migrate.head_revision())
     assert migrate.upgrade(engine) == (migrate.head_revision(), migrate.head_revision())
     migrate.require_schema(engine)
-    assert {"customers", "workflows", "tasks", "raw_workflow_pages", "raw_workflow_exports",
-            "sync_runs"} <= set(sa.inspect(engine).get_table_names())
+    assert {"customers", "workflows", "tasks", "raw_workflow_pages", "raw_workflow_exports", "sync_runs"} <= set(
+        sa.inspect(engine).get_table_names()
+    )
 
 
 def test_upgrade_is_idempotent_on_postgres(pg_url):

@@ -13,8 +13,9 @@ from zuora_pipeline.warehouse.upsert import upsert
 
 def _customer(engine) -> int:
     with write_transaction(engine) as conn:
-        return customers.add(conn, name="acme", base_url="https://rest.zuora.com",
-                             client_id="c" * 36, client_secret_encrypted="x").id
+        return customers.add(
+            conn, name="acme", base_url="https://rest.zuora.com", client_id="c" * 36, client_secret_encrypted="x"
+        ).id
 
 
 def _rows(customer_id: int, n: int, name: str) -> list[dict]:
@@ -30,18 +31,20 @@ def test_upsert_is_idempotent_and_batched(engine):
     customer_id = _customer(engine)
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args):  # noqa: ANN001
+    def count(conn, cursor, statement, *args):
         if statement.lstrip().upper().startswith("INSERT INTO WORKFLOWS"):
             statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         with write_transaction(engine) as conn:
-            upsert(conn, workflows, _rows(customer_id, 2500, "first"), keys=["customer_id", "zuora_id"],
-                   batch_size=1000)
+            upsert(
+                conn, workflows, _rows(customer_id, 2500, "first"), keys=["customer_id", "zuora_id"], batch_size=1000
+            )
         with write_transaction(engine) as conn:
-            upsert(conn, workflows, _rows(customer_id, 2500, "second"), keys=["customer_id", "zuora_id"],
-                   batch_size=1000)
+            upsert(
+                conn, workflows, _rows(customer_id, 2500, "second"), keys=["customer_id", "zuora_id"], batch_size=1000
+            )
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
 

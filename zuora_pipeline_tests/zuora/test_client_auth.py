@@ -113,7 +113,7 @@ def test_concurrent_401s_share_one_refresh() -> None:
         def work(wid: int) -> None:
             try:
                 client.get_workflow(wid)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(i + 1,)) for i in range(n)]

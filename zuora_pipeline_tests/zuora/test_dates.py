@@ -4,8 +4,6 @@ import pytest
 
 from zuora_pipeline.zuora import parse_zuora_datetime
 
-UTC = UTC
-
 
 @pytest.mark.parametrize(
     ("text", "expected"),

@@ -231,11 +231,11 @@ class _LoopingZuora(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self._json({"access_token": "a" * 32, "token_type": "bearer", "expires_in": 3599})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         page = int(self.path.split("page=")[1].split("&")[0])
         nxt = {
             1: "/workflows?page=2&page_length=2",

@@ -1,6 +1,5 @@
 """``zuora/workflow_pages`` and ``zuora/workflow_exports``: one step, so exports overlap the walk."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg

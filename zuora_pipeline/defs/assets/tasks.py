@@ -1,6 +1,5 @@
 """``zuora/workflow_tasks``: tasks extracted from the stored exports; never calls Zuora."""
 
-
 import dagster as dg
 
 from zuora_pipeline.defs.failures import customer_step, load_customer
@@ -33,9 +32,7 @@ def workflow_tasks_asset(
     customer = load_customer(engine, context.partition_key)
     run_id = context.run.run_id
     with customer_step(engine, customer, run_id):
-        result = extract_tasks(
-            engine, customer=customer, everything=config.reextract_all, run_id=run_id
-        )
+        result = extract_tasks(engine, customer=customer, everything=config.reextract_all, run_id=run_id)
     context.log.info(
         f"{customer.name}: tasks of {result.workflows} workflows extracted "
         f"({result.upserted} upserted, {result.deleted} removed)"

@@ -1,6 +1,5 @@
 """``zuora/workflows``: normalized rows from the complete listing and the last good exports."""
 
-
 import dagster as dg
 
 from zuora_pipeline.defs.failures import customer_step, load_customer
@@ -77,5 +76,5 @@ def workflows_asset(
             "duration_s": round(result.duration_s, 3),
             "dagster/partition_row_count": result.total,
             "dagster/table_name": "workflows",
-        }
+        },
     )

@@ -29,8 +29,9 @@ from zuora_pipeline.zuora import ZuoraClient
 ALLOWED_HOSTS_ENV = "ZUORA_PIPELINE_ALLOWED_HOSTS"
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float = 60.0, interval: float = 0.01,
-               what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], bool], *, timeout: float = 60.0, interval: float = 0.01, what: str = "condition"
+) -> None:
     """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -44,8 +45,9 @@ def allow_hosts(monkeypatch: pytest.MonkeyPatch, *entries: str) -> None:
     monkeypatch.setenv(ALLOWED_HOSTS_ENV, ",".join([e for e in (current, *entries) if e]))
 
 
-def add_customer_at(pipeline: Any, tenant: Any, base_url: str, name: str | None = None,
-                    secret: str | None = None) -> str:
+def add_customer_at(
+    pipeline: Any, tenant: Any, base_url: str, name: str | None = None, secret: str | None = None
+) -> str:
     """Register ``tenant`` as a customer whose base URL is ``base_url`` (a proxy, a receiver...)."""
     name = name or tenant.name
     with write_transaction(pipeline.engine) as conn:
@@ -239,11 +241,11 @@ def rewriting_proxy(upstream: str, transform: Transform) -> Iterator[_Server]:
     http = httpx.Client(base_url=upstream, timeout=30.0)
 
     def respond(request: Recorded) -> tuple[int, dict[str, str], bytes]:
-        headers = {k: v for k, v in request.headers.items()
-                   if k in ("authorization", "content-type", "host", "accept")}
+        headers = {k: v for k, v in request.headers.items() if k in ("authorization", "content-type", "host", "accept")}
         upstream_response = http.request(request.method, request.path, headers=headers, content=request.body)
-        status, body = transform(endpoint_of(request.path), request, upstream_response.status_code,
-                                 upstream_response.content)
+        status, body = transform(
+            endpoint_of(request.path), request, upstream_response.status_code, upstream_response.content
+        )
         return status, {"Content-Type": "application/json"}, body
 
     try:
@@ -287,8 +289,14 @@ class Bystander:
         pipeline.assert_matches_truth(self.name, self.tenant.name)
 
 
-def synced_customer(pipeline: Any, sim_tenant: Callable[..., Any], *, workflows: int = 20,
-                    tasks: int = 3, resources_config: dict[str, Any] | None = None) -> tuple[str, Any]:
+def synced_customer(
+    pipeline: Any,
+    sim_tenant: Callable[..., Any],
+    *,
+    workflows: int = 20,
+    tasks: int = 3,
+    resources_config: dict[str, Any] | None = None,
+) -> tuple[str, Any]:
     tenant = sim_tenant(workflows=workflows, tasks=tasks)
     name = pipeline.add_customer(tenant)
     first = pipeline.sync(name, resources_config=resources_config)

@@ -109,18 +109,28 @@ def test_two_simultaneous_syncs_of_one_customer_are_serialized(
             conn.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"), {"ns": _LOCK_NAMESPACE, "cid": customer_id}
             )
-            process = subprocess.Popen([cli, "sync", "--customer", name, "--in-process", "--force"], env=env,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            process = subprocess.Popen(
+                [cli, "sync", "--customer", name, "--in-process", "--force"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             worker.start()
 
             def both_waiting() -> bool:
                 assert process.poll() is None, process.communicate()
                 with gate.connect() as probe:
-                    return probe.execute(
-                        sa.text("SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' "
-                                "AND classid = :ns AND objid = :cid AND NOT granted"),
-                        {"ns": _LOCK_NAMESPACE, "cid": customer_id},
-                    ).scalar_one() == 2
+                    return (
+                        probe.execute(
+                            sa.text(
+                                "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' "
+                                "AND classid = :ns AND objid = :cid AND NOT granted"
+                            ),
+                            {"ns": _LOCK_NAMESPACE, "cid": customer_id},
+                        ).scalar_one()
+                        == 2
+                    )
 
             wait_until(both_waiting, timeout=120, interval=0.05, what="both syncs to wait on the customer lock")
         out, err = process.communicate(timeout=300)

@@ -35,8 +35,9 @@ def test_a_listed_workflow_whose_export_404s_keeps_its_row_and_last_good_export(
     target = sorted(z for z, w in admin.truth(tenant.name).items() if w["export"] is not None)[2]
     good = pipeline.rows(name)[target]
     admin.update_workflow(tenant.name, target, name="updated, then deleted before its export")
-    admin.add_fault_rules([{"endpoint": "export", "fault": "404", "times": 1000, "workflow_id": target,
-                            "tenant": tenant.name}])
+    admin.add_fault_rules(
+        [{"endpoint": "export", "fault": "404", "times": 1000, "workflow_id": target, "tenant": tenant.name}]
+    )
 
     outcome = pipeline.sync(name)
 
@@ -66,8 +67,18 @@ def test_workflows_changing_mid_walk_are_detected_and_the_step_retry_relists(
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=40, tasks=2, resources_config=SMALL_PAGES)
     admin = sim_admin_reset
     before_ids = set(pipeline.rows(name))
-    admin.add_fault_rules([{"endpoint": "list", "fault": "mutate", "times": 1, "page": 2, "tenant": tenant.name,
-                            "mutation": {"add": 1, "delete": 1}}])
+    admin.add_fault_rules(
+        [
+            {
+                "endpoint": "list",
+                "fault": "mutate",
+                "times": 1,
+                "page": 2,
+                "tenant": tenant.name,
+                "mutation": {"add": 1, "delete": 1},
+            }
+        ]
+    )
 
     outcome = pipeline.sync(name, resources_config=SMALL_PAGES)
 
@@ -87,8 +98,18 @@ def test_a_listing_that_never_settles_fails_and_deletes_nothing(
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=40, tasks=2, resources_config=SMALL_PAGES)
     admin = sim_admin_reset
     before = pipeline.rows(name)
-    admin.add_fault_rules([{"endpoint": "list", "fault": "mutate", "times": 1000, "page": 2, "tenant": tenant.name,
-                            "mutation": {"add": 1, "delete": 1}}])
+    admin.add_fault_rules(
+        [
+            {
+                "endpoint": "list",
+                "fault": "mutate",
+                "times": 1000,
+                "page": 2,
+                "tenant": tenant.name,
+                "mutation": {"add": 1, "delete": 1},
+            }
+        ]
+    )
 
     outcome = pipeline.sync(name, resources_config=SMALL_PAGES)
 
@@ -106,10 +127,12 @@ def test_a_listing_that_never_settles_fails_and_deletes_nothing(
 def _permissions_lost(admin: Any, tenant: str) -> None:
     """What an API user that lost the Workflow permission sees: an empty first page, and 404
     for every workflow it used to see."""
-    admin.add_fault_rules([
-        {"endpoint": "list", "fault": "empty", "times": 1000, "page": 1, "tenant": tenant},
-        {"endpoint": "get", "fault": "404", "times": 1000, "tenant": tenant},
-    ])
+    admin.add_fault_rules(
+        [
+            {"endpoint": "list", "fault": "empty", "times": 1000, "page": 1, "tenant": tenant},
+            {"endpoint": "get", "fault": "404", "times": 1000, "tenant": tenant},
+        ]
+    )
 
 
 def test_a_suddenly_empty_listing_is_held_back_by_the_shrink_guard(

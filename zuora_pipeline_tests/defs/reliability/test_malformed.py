@@ -38,8 +38,7 @@ def test_malformed_list_page_fails_the_run_and_changes_nothing(
     admin = sim_admin_reset
     admin.mutate(tenant.name, add=3, update=3, delete=3, seed=6)
     before = pipeline.rows(name)
-    admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1000, "page": 1,
-                            "tenant": tenant.name}])
+    admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1000, "page": 1, "tenant": tenant.name}])
 
     outcome = pipeline.sync(name, resources_config={"zuora": {"page_length": 10}})
 
@@ -60,8 +59,7 @@ def test_a_transiently_malformed_page_is_listed_again_by_the_step_retry(
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=30, tasks=2)
     admin = sim_admin_reset
     admin.mutate(tenant.name, add=2, update=2, delete=2, seed=16)
-    admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1, "page": 2,
-                            "tenant": tenant.name}])
+    admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1, "page": 2, "tenant": tenant.name}])
 
     outcome = pipeline.sync(name, resources_config={"zuora": {"page_length": 10}})
 
@@ -78,8 +76,9 @@ def test_malformed_export_is_counted_and_the_last_good_export_kept(
     target = _exportable(admin.truth(tenant.name))[0]
     good = pipeline.rows(name)[target]
     admin.update_workflow(tenant.name, target, name="changed while its export is broken", tasks=1)
-    admin.add_fault_rules([{"endpoint": "export", "fault": "malformed", "times": 1000, "workflow_id": target,
-                            "tenant": tenant.name}])
+    admin.add_fault_rules(
+        [{"endpoint": "export", "fault": "malformed", "times": 1000, "workflow_id": target, "tenant": tenant.name}]
+    )
 
     outcome = pipeline.sync(name)
 

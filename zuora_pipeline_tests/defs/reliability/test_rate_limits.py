@@ -50,15 +50,16 @@ def test_429_storm_is_waited_out_and_the_sync_equals_truth(
     admin = sim_admin_reset
     admin.mutate(tenant.name, add=2, update=3, delete=1, seed=4)
     min_wait, extra = _configure(admin, mode)
-    admin.add_fault_rules([
-        {"endpoint": "list", "fault": "429", "times": 1, "page": 1, "tenant": tenant.name},
-        {"endpoint": "export", "fault": "429", "times": 3, "tenant": tenant.name},
-    ])
+    admin.add_fault_rules(
+        [
+            {"endpoint": "list", "fault": "429", "times": 1, "page": 1, "tenant": tenant.name},
+            {"endpoint": "export", "fault": "429", "times": 3, "tenant": tenant.name},
+        ]
+    )
     admin.reset_stats()
 
     with capture_clients(monkeypatch) as clients:
-        outcome = pipeline.sync(name, full_refresh=True,
-                                resources_config={"zuora": {"concurrency": CAP, **extra}})
+        outcome = pipeline.sync(name, full_refresh=True, resources_config={"zuora": {"concurrency": CAP, **extra}})
 
     assert outcome.success, outcome.error
     pipeline.assert_matches_truth(name, tenant.name)
@@ -70,8 +71,7 @@ def test_429_storm_is_waited_out_and_the_sync_equals_truth(
     metrics = client.metrics.as_dict()
     assert metrics["retries_429"] == 4, metrics
     assert metrics["retry_wait_seconds"] >= 4 * min_wait, (
-        f"the client slept {metrics['retry_wait_seconds']:.2f}s over 4 429s; the server asked for "
-        f">= {min_wait}s each"
+        f"the client slept {metrics['retry_wait_seconds']:.2f}s over 4 429s; the server asked for >= {min_wait}s each"
     )
     assert outcome.stats["retries"] >= 4
     other.assert_untouched(pipeline)

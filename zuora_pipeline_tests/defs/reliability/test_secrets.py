@@ -59,8 +59,12 @@ def _leak_forms(secret: str) -> list[str]:
 
 
 def test_the_secret_is_absent_from_logs_events_config_tags_metadata_errors_and_cli_output(
-    pipeline: Any, sim_tenant: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str], tmp_path: Any
+    pipeline: Any,
+    sim_tenant: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Any,
 ) -> None:
     caplog.set_level("DEBUG")
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=10, tasks=2)
@@ -86,7 +90,8 @@ def test_the_secret_is_absent_from_logs_events_config_tags_metadata_errors_and_c
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     cli = CliRunner()
     cli_out = "".join(
-        r.output for r in (
+        r.output
+        for r in (
             cli.invoke(main, ["customers", "list", "--json"]),
             cli.invoke(main, ["customers", "list"]),
             cli.invoke(main, ["sync", "--customer", name, "--force", "--in-process"]),
@@ -160,8 +165,20 @@ def test_a_base_url_outside_the_allowlist_is_refused_before_any_request(
             ("https://rest.zuora.com.attacker.example", "not one of Zuora's REST hosts"),
             ("https://user:pw@rest.zuora.com", "must not contain a user name"),
         ):
-            result = cli.invoke(main, ["customers", "add", "evil", "--base-url", url, "--client-id", "x",
-                                       "--client-secret-env", "ZP_TEST_SECRET"])
+            result = cli.invoke(
+                main,
+                [
+                    "customers",
+                    "add",
+                    "evil",
+                    "--base-url",
+                    url,
+                    "--client-id",
+                    "x",
+                    "--client-secret-env",
+                    "ZP_TEST_SECRET",
+                ],
+            )
             assert result.exit_code == 1 and reason in result.output, (url, result.output)
         # A base URL that bypassed the CLI (edited in the database) is refused by the run itself.
         name = add_customer_at(pipeline, tenant, elsewhere.base_url)
@@ -203,8 +220,20 @@ def test_customer_names_are_validated(bad: str, pipeline: Any, tmp_path: Any, mo
         customers.validate_name(bad)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("ZP_TEST_SECRET", "whatever")
-    result = CliRunner().invoke(main, ["customers", "add", bad, "--base-url", "https://rest.zuora.com",
-                                       "--client-id", "x", "--client-secret-env", "ZP_TEST_SECRET"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "customers",
+            "add",
+            bad,
+            "--base-url",
+            "https://rest.zuora.com",
+            "--client-id",
+            "x",
+            "--client-secret-env",
+            "ZP_TEST_SECRET",
+        ],
+    )
     assert result.exit_code != 0
     with pipeline.engine.connect() as conn:
         assert customers.names(conn) == []

@@ -64,8 +64,13 @@ def test_soak_random_faults_and_changes_lose_nothing(
     for _ in range(SYNCS):
         if rng.random() < 0.6:
             tenant = rng.choice(list(fleet.values()))
-            change = admin.mutate(tenant.name, add=rng.randint(0, 2), update=rng.randint(0, 3),
-                                  delete=rng.randint(0, 1), seed=rng.randrange(1 << 30))
+            change = admin.mutate(
+                tenant.name,
+                add=rng.randint(0, 2),
+                update=rng.randint(0, 3),
+                delete=rng.randint(0, 1),
+                seed=rng.randrange(1 << 30),
+            )
             mutations.update(added=len(change.added), updated=len(change.updated), deleted=len(change.deleted))
         name = rng.choice(list(fleet))
         tenant = fleet[name]

@@ -91,7 +91,8 @@ def _failure_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailure
     run = instance.get_run_by_id(run_id)
     assert run is not None
     (failure,) = [
-        e.dagster_event for e in run_records(instance, run_id)
+        e.dagster_event
+        for e in run_records(instance, run_id)
         if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
     ]
     return dg.build_run_status_sensor_context(
@@ -100,8 +101,11 @@ def _failure_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailure
 
 
 def test_exhausted_retries_fail_the_run_and_alert_by_email_and_webhook(
-    pipeline: Any, sim_tenant: Any, sim_admin_reset: Any, smtp_inbox: tuple[_Inbox, int],
-    monkeypatch: pytest.MonkeyPatch
+    pipeline: Any,
+    sim_tenant: Any,
+    sim_admin_reset: Any,
+    smtp_inbox: tuple[_Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     other = bystander(pipeline, sim_tenant)
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=15, tasks=2)

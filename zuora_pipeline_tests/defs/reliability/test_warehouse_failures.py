@@ -123,9 +123,12 @@ def test_sync_process_killed_mid_export_leaves_rows_intact_and_the_next_run_conv
 
     process = subprocess.Popen(
         [cli, "sync", "--customer", name, "--in-process", "--force", "--full-refresh"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
+
         def exports_in_flight() -> bool:
             assert process.poll() is None, "the sync finished before it could be killed"
             stats = admin.stats()
