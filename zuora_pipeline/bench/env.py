@@ -23,14 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from zuora_pipeline import config
-from zuora_pipeline.crypto import SecretBox, new_key
-from zuora_pipeline.defs.runner import SyncOutcome, ensure_partitions, run_sync
+from zuora_pipeline.crypto import new_key
+from zuora_pipeline.defs.runner import SyncOutcome, register_customer, run_sync
 from zuora_pipeline.simulator.admin_client import TenantInfo
 from zuora_pipeline.simulator.config import SimulatorConfig
 from zuora_pipeline.simulator.server import SimulatorHandle, run_simulator
-from zuora_pipeline.warehouse import customers, migrate
+from zuora_pipeline.warehouse import migrate
 from zuora_pipeline.warehouse.engine import dispose_engines, get_engine, normalize_url
-from zuora_pipeline.warehouse.transactions import write_transaction
 
 LOCAL_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 LATENCY_MS = 50.0
@@ -103,17 +102,14 @@ class BenchEnv:
         return self.sim.admin.create_tenant(self.unique(stem), workflows=workflows, tasks=tasks, seed=seed)
 
     def add_customer(self, tenant: TenantInfo, stem: str | None = None) -> str:
-        name = self.unique(stem or tenant.name)
-        with write_transaction(self.engine) as conn:
-            customers.add(
-                conn,
-                name=name,
-                base_url=self.sim.base_url,
-                client_id=tenant.client_id,
-                client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
-            )
-        ensure_partitions(self.instance, [name])
-        return name
+        return register_customer(
+            self.instance,
+            self.engine,
+            name=self.unique(stem or tenant.name),
+            base_url=self.sim.base_url,
+            client_id=tenant.client_id,
+            client_secret=tenant.client_secret,
+        )
 
     def sync(self, name: str, *, concurrency: int = TENANT_CONCURRENCY, full_refresh: bool = False) -> SyncOutcome:
         outcome = run_sync(

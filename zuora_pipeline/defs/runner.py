@@ -10,9 +10,11 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.warehouse.transactions import write_transaction
 
 STAT_KEYS = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries")
 
@@ -32,6 +34,29 @@ def ensure_partitions(instance: dg.DagsterInstance, names: list[str]) -> None:
     missing = [n for n in names if n not in existing]
     if missing:
         instance.add_dynamic_partitions(customers_partitions.name, missing)
+
+
+def register_customer(
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    *,
+    name: str,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+) -> str:
+    """Add a customer (secret encrypted with ZUORA_PIPELINE_SECRET_KEY) and its partition now,
+    without waiting for the sensor: what the demo, the bench and the tests need."""
+    with write_transaction(engine) as conn:
+        customers.add(
+            conn,
+            name=name,
+            base_url=base_url,
+            client_id=client_id,
+            client_secret_encrypted=SecretBox.from_env().encrypt(client_secret),
+        )
+    ensure_partitions(instance, [name])
+    return name
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:

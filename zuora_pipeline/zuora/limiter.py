@@ -20,6 +20,7 @@ class ConcurrencyLimiter:
         self.adaptive = adaptive
         self.recovery_successes = recovery_successes
         self._limit = cap
+        self._lowest_limit = cap
         self._in_flight = 0
         self._max_in_flight = 0
         self._successes = 0
@@ -32,6 +33,12 @@ class ConcurrencyLimiter:
     def limit(self) -> int:
         with self._cond:
             return self._limit
+
+    @property
+    def lowest_limit(self) -> int:
+        """The lowest the cap went: how hard Zuora throttled this client."""
+        with self._cond:
+            return self._lowest_limit
 
     @property
     def in_flight(self) -> int:
@@ -66,6 +73,7 @@ class ConcurrencyLimiter:
             if epoch != self._epoch:
                 return
             self._limit = max(1, self._limit // 2)
+            self._lowest_limit = min(self._lowest_limit, self._limit)
             self._epoch += 1
             self._successes = 0
 

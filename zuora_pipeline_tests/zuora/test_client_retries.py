@@ -199,3 +199,14 @@ def test_limiter_one_decrease_per_window() -> None:
             pass
         lim.throttled(e)
     assert lim.limit == 1  # never below one
+
+
+def test_limiter_remembers_how_low_the_cap_went_after_recovering() -> None:
+    lim = ConcurrencyLimiter(4, recovery_successes=1)
+    with lim.slot() as epoch:
+        pass
+    lim.throttled(epoch)
+    for _ in range(5):
+        lim.succeeded()
+    assert lim.limit == 4
+    assert lim.lowest_limit == 2

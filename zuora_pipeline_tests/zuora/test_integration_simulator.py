@@ -124,7 +124,8 @@ def test_429_storm_completes_honouring_retry_after_within_the_cap(
     stats = simulator.admin.stats()
     assert stats["max_in_flight"][t.name] <= 6  # never above the client's cap
     assert client.metrics.max_in_flight <= 6
-    assert client.limiter.limit < 6  # AIMD lowered the cap under throttling
+    # AIMD lowered the cap under throttling (it may have earned it back by the end).
+    assert client.limiter.lowest_limit < 6
 
 
 @pytest.mark.usefixtures("sim_admin_reset")
