@@ -62,7 +62,16 @@ def extract_tasks(
             everything=everything,
         )
         for start in range(0, len(ids), chunk):
-            _extract_chunk(conn, ids[start : start + chunk], now, result)
+            batch = ids[start : start + chunk]
+            if conn.dialect.name == "postgresql":
+                upserted, created, deleted = task_table.extract_in_database(conn, batch, now)
+                result.upserted += upserted
+                result.created += created
+                result.deleted += deleted
+                task_table.mark_extracted(conn, batch)
+                result.workflows += len(batch)
+            else:
+                _extract_chunk(conn, batch, now, result)
         if customer is not None:
             result.total = task_table.count_for_customer(conn, customer.id)
         if customer is not None and run_id is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,3 +116,64 @@ def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
         .where(workflows.c.id.in_(list(workflow_ids)))
         .values(tasks_export_hash=workflows.c.export_hash)
     )
+
+
+# PostgreSQL extracts tasks from the stored JSONB itself: the exports never travel to Python and
+# back. The mapping is the one of sync/tasks.py (kept in step by the same end-to-end tests):
+# "" and null are unset, task_type is the action_type family before "::", a task id repeated in
+# one export keeps its last occurrence.
+_PG_TASKS = """
+WITH src AS (
+    SELECT w.id AS workflow_id, e.task, e.pos
+    FROM workflows AS w
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(w.json_export -> 'tasks') = 'array' THEN w.json_export -> 'tasks'
+             ELSE '[]'::jsonb END
+    ) WITH ORDINALITY AS e(task, pos)
+    WHERE w.id = ANY(:ids)
+), latest AS (
+    SELECT DISTINCT ON (workflow_id, (task ->> 'id')::bigint) workflow_id, task
+    FROM src
+    ORDER BY workflow_id, (task ->> 'id')::bigint, pos DESC
+)
+INSERT INTO tasks (workflow_id, zuora_id, name, task_type, action_type, call_type, object,
+                   object_id, parent_task_id, priority, data, workflow_task_json, created_at,
+                   updated_at)
+SELECT workflow_id, (task ->> 'id')::bigint, NULLIF(task ->> 'name', ''),
+       NULLIF(split_part(task ->> 'action_type', '::', 1), ''), NULLIF(task ->> 'action_type', ''),
+       NULLIF(task ->> 'call_type', ''), NULLIF(task ->> 'object', ''),
+       NULLIF(task ->> 'object_id', ''), NULLIF(task ->> 'task_id', '')::bigint,
+       NULLIF(task ->> 'priority', ''), COALESCE(task -> 'parameters', 'null'::jsonb), task,
+       :now, :now
+FROM latest
+ON CONFLICT (workflow_id, zuora_id) DO UPDATE SET
+    name = EXCLUDED.name, task_type = EXCLUDED.task_type, action_type = EXCLUDED.action_type,
+    call_type = EXCLUDED.call_type, object = EXCLUDED.object, object_id = EXCLUDED.object_id,
+    parent_task_id = EXCLUDED.parent_task_id, priority = EXCLUDED.priority, data = EXCLUDED.data,
+    workflow_task_json = EXCLUDED.workflow_task_json, updated_at = EXCLUDED.updated_at
+RETURNING (xmax = 0) AS inserted
+"""
+
+_PG_TASK_WITHOUT_ID = """
+SELECT w.zuora_id, e.pos - 1
+FROM workflows AS w
+CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(w.json_export -> 'tasks') = 'array' THEN w.json_export -> 'tasks'
+         ELSE '[]'::jsonb END
+) WITH ORDINALITY AS e(task, pos)
+WHERE w.id = ANY(:ids) AND COALESCE(e.task ->> 'id', '') = ''
+LIMIT 1
+"""
+
+
+def extract_in_database(conn: sa.Connection, workflow_ids: Sequence[int], now: datetime) -> tuple[int, int, int]:
+    """PostgreSQL only: upsert the tasks of these workflows from their stored exports and delete
+    the tasks their exports no longer have. Returns (upserted, created, deleted)."""
+    ids = list(workflow_ids)
+    missing = conn.execute(sa.text(_PG_TASK_WITHOUT_ID), {"ids": ids}).first()
+    if missing is not None:
+        raise ValueError(f"workflow {missing[0]}: task #{missing[1]} has no 'id' (required field)")
+    inserted = conn.execute(sa.text(_PG_TASKS), {"ids": ids, "now": now}).scalars().all()
+    # Every task still in its export was just written with updated_at = now.
+    deleted = conn.execute(sa.delete(tasks).where(tasks.c.workflow_id.in_(ids), tasks.c.updated_at != now)).rowcount
+    return len(inserted), sum(1 for flag in inserted if flag), deleted or 0
