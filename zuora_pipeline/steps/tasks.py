@@ -1,7 +1,9 @@
 """Step 4 of a sync: extract tasks from the stored exports (no API call, ever).
 
 Only workflows whose export changed since their tasks were last extracted are processed, in
-chunks, so memory stays bounded however many workflows a customer has.
+chunks, so memory stays bounded however many workflows a customer has. PostgreSQL extracts the
+tasks from the stored JSONB itself (warehouse/tasks.extract_in_database); SQLite reads the exports
+into Python and maps them with sync/tasks.py. A parity test keeps the two equal.
 """
 
 from __future__ import annotations

@@ -40,11 +40,6 @@ def _serialize_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-# The engine's serializer, for writers that bypass SQLAlchemy's bind processing (PostgreSQL COPY):
-# Python None becomes JSON null there too, as the JSON column type stores it.
-serialize_json = _serialize_json
-
-
 def _deserialize_json(text: str | bytes) -> Any:
     return orjson.loads(text) if orjson is not None else json.loads(text)
 

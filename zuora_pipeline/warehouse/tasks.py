@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.engine import serialize_json as _dumps
 from zuora_pipeline.warehouse.schema import tasks, workflows
 from zuora_pipeline.warehouse.upsert import upsert
 
@@ -48,46 +47,13 @@ def existing_task_keys(conn: sa.Connection, workflow_ids: Sequence[int]) -> list
     return [(int(a), int(b), int(c)) for a, b, c in conn.execute(query)]
 
 
-# Below this many rows a multi-row INSERT is as quick as COPY and needs no staging table.
-COPY_MIN_ROWS = 500
-_STAGE = "_zp_tasks_stage"
-
-
 def upsert_tasks(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     keys = ("workflow_id", "zuora_id")
     # created_at keeps the first time we saw the task.
     update = [c for c in rows[0] if c not in (*keys, "created_at")]
-    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
-        return _copy_upsert(conn, rows, keys, update)
     return upsert(conn, tasks, rows, keys=keys, update=update)
-
-
-def _copy_upsert(
-    conn: sa.Connection, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
-) -> int:
-    """PostgreSQL: COPY the rows into a temporary staging table, then one INSERT ... SELECT ...
-    ON CONFLICT. COPY streams rows without per-row SQL parameters: several times the speed of
-    multi-row INSERTs (issue 4: >= 50,000 rows/s)."""
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(tasks.c[c].type, sa.JSON)}
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS SELECT {column_list} FROM tasks WITH NO DATA"
-    )
-    conn.exec_driver_sql(f"TRUNCATE {_STAGE}")
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {_STAGE} ({column_list}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_dumps(row[c]) if c in json_columns else row[c] for c in columns])
-    assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)
-    key_list = ", ".join(f'"{k}"' for k in keys)
-    conn.exec_driver_sql(
-        f"INSERT INTO tasks ({column_list}) SELECT {column_list} FROM {_STAGE} "
-        f"ON CONFLICT ({key_list}) DO UPDATE SET {assignments}"
-    )
-    return len(rows)
 
 
 def count_for_customer(conn: sa.Connection, customer_id: int) -> int:
