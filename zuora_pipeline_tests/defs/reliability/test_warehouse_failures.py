@@ -43,7 +43,8 @@ def connection_killer(engine: sa.Engine, pg_url: str, table: str, *, times: int)
     prefix = f"INSERT INTO {table} ".upper()
 
     def before(conn: sa.Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if not statement.lstrip().upper().startswith(prefix):
+        # Anywhere in the statement: PostgreSQL's task extraction is a WITH ... INSERT INTO tasks.
+        if prefix not in statement.upper():
             return
         with lock:
             if len(killed) >= times:
