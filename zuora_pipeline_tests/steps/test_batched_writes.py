@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -14,9 +15,10 @@ def _count_inserts(engine: sa.Engine, run: Any) -> Counter[str]:
     counts: Counter[str] = Counter()
 
     def listener(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
-        text = statement.lstrip().upper()
-        if text.startswith("INSERT INTO"):
-            counts[text.split()[2].strip('"')] += 1
+        # Anywhere in the statement: PostgreSQL extracts tasks with a WITH ... INSERT INTO tasks.
+        match = re.search(r'INSERT INTO "?(\w+)', statement.upper())
+        if match:
+            counts[match.group(1)] += 1
 
     sa.event.listen(engine, "before_cursor_execute", listener)
     try:
@@ -34,7 +36,7 @@ def test_insert_statements_grow_with_batches_not_rows(pipeline: Any, sim_tenant:
     tasks = sum(len(r["tasks"]) for r in rows.values())
     assert tasks > 500 and len(rows) == 120
     # ~900 task rows and 120 workflows, each table written in a handful of statements.
-    assert counts["TASKS"] <= 2 + tasks // upsert.BATCH_SIZE
+    assert 1 <= counts["TASKS"] <= 2 + tasks // upsert.BATCH_SIZE
     assert counts["WORKFLOWS"] <= 2
     # Exports are staged batch by batch, then promoted with one INSERT ... SELECT.
     assert counts["RAW_EXPORT_STAGING"] <= 2 + 120 // 100
