@@ -126,22 +126,3 @@ def promote_staged(conn: sa.Connection, customer_id: int, *, run_id: str) -> int
     moved = conn.execute(insert).rowcount or 0
     conn.execute(sa.delete(stage).where(stage.c.customer_id == customer_id, stage.c.run_id == run_id))
     return moved
-
-
-def upsert_exports(
-    conn: sa.Connection, customer_id: int, exports: Sequence[RawExport], *, run_id: str, at: datetime
-) -> int:
-    rows: list[dict[str, Any]] = [
-        {
-            "customer_id": customer_id,
-            "zuora_id": e.zuora_id,
-            "content": e.content,
-            "export_hash": e.export_hash,
-            "list_fingerprint": e.list_fingerprint,
-            "task_count": e.task_count,
-            "run_id": run_id,
-            "fetched_at": at,
-        }
-        for e in exports
-    ]
-    return upsert(conn, raw_workflow_exports, rows, keys=["customer_id", "zuora_id"], batch_size=200)
