@@ -35,6 +35,8 @@ class Customer:
     last_synced_at: datetime | None
     last_sync_status: str | None
     last_sync_error: str | None
+    paused_reason: str | None
+    max_concurrency: int | None
 
     def __repr__(self) -> str:  # the ciphertext stays out of logs and tracebacks too
         return f"Customer(id={self.id}, name={self.name!r}, base_url={self.base_url!r})"

@@ -46,9 +46,16 @@ customers = sa.Table(
     sa.Column("last_synced_at", UTCDateTime),
     sa.Column("last_sync_status", sa.String(16)),
     sa.Column("last_sync_error", sa.Text),
+    # Why the customer is paused (bad credentials, or an operator's `customers pause`); shown in
+    # `customers list` and in the Dagster UI. Cleared by `customers resume`.
+    sa.Column("paused_reason", sa.Text),
+    # Requests in flight this tenant allows us (Zuora limits concurrency per tenant); NULL means
+    # the `zuora` resource's default.
+    sa.Column("max_concurrency", sa.Integer),
     sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
     sa.Column("updated_at", UTCDateTime, nullable=False, server_default=_now()),
     sa.CheckConstraint("sync_status IN ('active', 'paused')", name="sync_status"),
+    sa.CheckConstraint("max_concurrency IS NULL OR max_concurrency BETWEEN 1 AND 200", name="max_concurrency"),
 )
 
 workflows = sa.Table(
