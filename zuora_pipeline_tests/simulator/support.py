@@ -12,8 +12,8 @@ import httpx
 
 from zuora_pipeline.simulator.admin_client import TenantInfo
 
-SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
-OPENAPI_DIR = SHARED_DIR / "zuora-openapi"
+# Zuora's published OpenAPI files (Workflow API and OAuth), kept verbatim with the tests.
+OPENAPI_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "zuora_openapi"
 
 
 def get_token(base_url: str, tenant: TenantInfo) -> str:

@@ -2,9 +2,9 @@
 
 The Swagger 2.0 definitions are converted to JSON Schema here: ``#/definitions/...`` refs are
 kept (they resolve inside the converted document) and every typed field is made nullable,
-because Zuora's own examples put null in string and enum fields (ZUORA_API.md, intro). The
-one further relaxation is ``Linkage.linkage_type``: ZUORA_API.md section 4 confirms the server
-stores it as a free string ("For Each", "Case_1", ...), so its enum is dropped.
+because Zuora's own examples put null in string and enum fields. The one further relaxation is
+``Linkage.linkage_type``: the server stores it as a free string ("For Each", "Case_1", ...)
+although the spec declares an enum, so its enum is dropped.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _SWAGGER_ONLY = {
 def _load(name: str) -> dict[str, Any]:
     path = OPENAPI_DIR / name
     if not path.exists():
-        pytest.fail(f"Zuora's OpenAPI file is missing: {path} (expected shared/ beside the repository)")
+        pytest.fail(f"Zuora's OpenAPI file is missing: {path} (kept in zuora_pipeline_tests/fixtures/zuora_openapi/)")
     return yaml.safe_load(path.read_text())
 
 
@@ -111,7 +111,7 @@ def test_the_spec_names_the_schemas_we_expect(workflows_spec, oauth_spec):
 
 
 def test_spec_examples_validate_under_the_relaxation(workflows_spec, oauth_spec):
-    """Guards the converter: Zuora's own examples must pass (ZUORA_API.md says they do)."""
+    """Guards the converter: Zuora's own examples must pass (they are what the real API returns)."""
     for path in ENDPOINT_PATHS.values():
         ok = workflows_spec["paths"][path]["get"]["responses"]["200"]
         example = ok.get("examples", {}).get("application/json")
