@@ -8,6 +8,8 @@ setup(
     include_package_data=True,
     package_data={
         "zuora_pipeline": [
+            # The development Dagster instance's configuration (the CLI writes it into its home).
+            "dagster.yaml",
             "warehouse/migrations/*.ini",
             "warehouse/migrations/*.mako",
             "warehouse/migrations/versions/*.py",
@@ -44,6 +46,10 @@ setup(
             "pyyaml>=6",
             "aiosmtpd>=1.4",
             "ruff>=0.6",
+            # `dg check defs` / `dg list defs` (configured by pyproject.toml's [tool.dg]).
+            "dagster-dg-cli==1.13.27",
+            # The browser test drives the system's Chromium (.ci/run installs it with apt).
+            "playwright>=1.45",
         ]
     },
     entry_points={"console_scripts": ["zuora-pipeline=zuora_pipeline.cli:main"]},

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from zuora_pipeline import config
+from zuora_pipeline.dagster_instance import ensure_instance_config
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.migrate import require_schema
 
@@ -24,12 +26,14 @@ def warehouse(*, check_schema: bool = True) -> sa.Engine:
 
 def dagster_home() -> str:
     """DAGSTER_HOME, else a directory of our own so CLI runs are kept (and visible in the UI
-    when `dagster dev` is started with the same DAGSTER_HOME)."""
+    when `dagster dev` is started with the same DAGSTER_HOME). Either way it holds a
+    dagster.yaml (the development one unless one is there already), so the run queue's limits
+    apply to the CLI's runs too."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         home = str(config.data_dir() / "dagster_home")
-        os.makedirs(home, exist_ok=True)
         os.environ["DAGSTER_HOME"] = home
+    ensure_instance_config(Path(home))
     return home
 
 

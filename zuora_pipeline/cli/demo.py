@@ -15,6 +15,7 @@ import click
 
 from zuora_pipeline import config
 from zuora_pipeline.crypto import SecretBox, new_key
+from zuora_pipeline.dagster_instance import ensure_instance_config
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -37,7 +38,7 @@ def _demo_env(data_dir: Path, port: int) -> dict[str, str]:
         config.ALLOWED_HOSTS_ENV: f"127.0.0.1:{port}",
         "DAGSTER_HOME": str(data_dir / "dagster_home"),
     }
-    Path(env["DAGSTER_HOME"]).mkdir(exist_ok=True)
+    ensure_instance_config(Path(env["DAGSTER_HOME"]))
     return env
 
 

@@ -1,4 +1,5 @@
-"""The production dagster.yaml loads against a real PostgreSQL and says what the README says."""
+"""The production dagster.yaml (deploy/production/) loads on a real PostgreSQL and says what the
+README says."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def test_production_dagster_yaml_uses_postgres_and_limits_runs_per_customer(tmp_
             "DAGSTER_PG_PORT": "5432",
         }.items():
             monkeypatch.setenv(key, value)
-        shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+        shutil.copy(REPO / "deploy" / "production" / "dagster.yaml", tmp_path / "dagster.yaml")
         with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
