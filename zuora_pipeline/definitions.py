@@ -7,7 +7,7 @@ from zuora_pipeline.defs.assets.tasks import workflow_tasks_asset
 from zuora_pipeline.defs.assets.workflows import workflows_asset
 from zuora_pipeline.defs.checks import tasks_checks, workflows_checks
 from zuora_pipeline.defs.jobs import reextract_tasks, sync_customer_workflows
-from zuora_pipeline.defs.notifications import sync_failure_alerts
+from zuora_pipeline.defs.notifications import AlertChannels, sync_failure_alerts
 from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.defs.schedules import hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
@@ -18,7 +18,11 @@ defs = dg.Definitions(
     jobs=[sync_customer_workflows, reextract_tasks],
     schedules=[hourly_workflow_sync],
     sensors=[customer_partitions_sensor, sync_failure_alerts],
-    resources={"warehouse": WarehouseResource(), "zuora": ZuoraResource()},
+    resources={
+        "warehouse": WarehouseResource(),
+        "zuora": ZuoraResource(),
+        "alerts": AlertChannels.from_environment(),
+    },
     # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
     executor=dg.in_process_executor,
 )

@@ -1,8 +1,10 @@
-"""``sync_failure_alerts``: tell a human when a sync (or a task re-extraction) finally failed.
+"""``sync_failure_alerts``: tell a human, once, when a sync (or a task re-extraction) finally
+failed, whatever launched it.
 
 A run fails only after its step retries are exhausted, so every alert is worth reading. The
-alert names the customer (the run's ``dagster/partition`` tag), the job, the run id and the first
-line of the error, by email (SMTP) and/or a JSON webhook, configured from the environment:
+alert names the customer (the run's ``dagster/partition`` tag), what ran, what launched it, the
+run id and the first line of the error, by email (SMTP) and/or a JSON webhook. The channels are
+the ``alerts`` resource (``AlertChannels``), each field from its environment variable:
 
 | variable | meaning |
 |---|---|
@@ -15,27 +17,38 @@ line of the error, by email (SMTP) and/or a JSON webhook, configured from the en
 | ``ZUORA_PIPELINE_ALERT_WEBHOOK_URL`` | POST the alert as JSON to this URL |
 | ``ZUORA_PIPELINE_ALERT_UI_URL`` | optional Dagster UI base URL, for a link to the run |
 
-With neither channel configured the sensor only logs a line. An alert never carries a secret:
-the client's errors are already scrubbed of client secrets and tokens, the text is redacted once
+Which runs alert, and who sends:
+- Runs the Dagster services launch (the UI's Materialize button and backfills, which run as the
+  implicit asset job ``__ASSET_JOB``; the schedule; the onboarding sensor; the CLI's queued runs)
+  carry this code location's origin: the run-failure sensor sees every one of them
+  (``monitored_jobs=None`` means every job of the sensor's own code location).
+- Runs executed in the CLI's process (``sync --in-process``, the demo) have no code location
+  origin, so no run-failure sensor ever sees them: the runner calls ``alert_failed_run`` itself.
+- ``alert_failed_run`` is the one function both use. It tags the run ``zuora/alert_sent`` once an
+  alert went out and skips a run that has the tag, and it skips a run Dagster is about to retry
+  (``dagster/will_retry``: the retry's own failure alerts), so each failed sync alerts once.
+
+With neither channel configured only a line is logged. An alert never carries a secret: the
+client's errors are already scrubbed of client secrets and tokens, the text is redacted once
 more here, and the SMTP password and the webhook URL (which may embed a token) are never shown.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import dagster as dg
 import httpx
-
-from zuora_pipeline.defs.jobs import reextract_tasks, sync_customer_workflows
+from pydantic import Field
 
 ENV_PREFIX = "ZUORA_PIPELINE_ALERT_"
 SMTP_HOST_ENV = f"{ENV_PREFIX}SMTP_HOST"
@@ -49,9 +62,19 @@ WEBHOOK_URL_ENV = f"{ENV_PREFIX}WEBHOOK_URL"
 UI_URL_ENV = f"{ENV_PREFIX}UI_URL"
 
 SENSOR_NAME = "sync_failure_alerts"
+RESOURCE_KEY = "alerts"
+ALERT_SENT_TAG = "zuora/alert_sent"
+# Set by Dagster on a failed run it will re-execute (run retries of a crashed run).
+WILL_RETRY_TAG = "dagster/will_retry"
 PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
+DEFAULT_SMTP_FROM = "zuora-pipeline@localhost"
 MAX_ERROR_CHARS = 500
 TIMEOUT_S = 10.0
+SENSOR_INTERVAL_S = 15
+_log = logging.getLogger(__name__)
 
 _DAGSTER_FAILURE_PREFIX = re.compile(r"^dagster\._core\.[\w.]+\.Failure:\s*")
 # Belt and braces: whatever a message carries, these never leave in an alert.
@@ -76,52 +99,72 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@dataclass(frozen=True)
-class AlertSettings:
-    smtp_host: str | None = None
-    smtp_port: int | None = None
-    smtp_from: str = "zuora-pipeline@localhost"
-    smtp_to: tuple[str, ...] = ()
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    smtp_starttls: bool = False
-    webhook_url: str | None = field(default=None, repr=False)
-    ui_url: str | None = None
+class AlertChannels(dg.ConfigurableResource):
+    """Where failure alerts go. Each field is its ``ZUORA_PIPELINE_ALERT_*`` variable (see
+    ``from_environment``), so the Resources page shows the variables' names, never the SMTP
+    password or the webhook URL."""
+
+    smtp_host: str | None = Field(default=None, description="SMTP server; email needs smtp_to too")
+    smtp_port: int | None = Field(default=None, description="default 587 with STARTTLS, else 25")
+    smtp_from: str = Field(default=DEFAULT_SMTP_FROM, description="sender address")
+    smtp_to: str | None = Field(default=None, description="recipients, comma separated")
+    smtp_user: str | None = Field(default=None, description="optional SMTP login")
+    smtp_password: str | None = Field(default=None, description="password of smtp_user (secret)")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    webhook_url: str | None = Field(default=None, description="POST the alert as JSON here (secret: may hold a token)")
+    ui_url: str | None = Field(default=None, description="Dagster UI base URL, for a link to the run")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AlertSettings:
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> AlertChannels:
+        """The definitions' wiring: each set variable becomes an ``EnvVar`` field (resolved by
+        Dagster, shown by name); an unset one keeps the field's default, since an unset
+        ``EnvVar`` would fail the sensor. STARTTLS is a flag, decided here."""
         env = os.environ if env is None else env
 
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
+        def is_set(name: str) -> bool:
+            return bool(env.get(name, "").strip())
 
-        port = get(SMTP_PORT_ENV)
-        return cls(
-            smtp_host=get(SMTP_HOST_ENV),
-            smtp_port=int(port) if port else None,
-            smtp_from=get(SMTP_FROM_ENV) or "zuora-pipeline@localhost",
-            smtp_to=tuple(a.strip() for a in (get(SMTP_TO_ENV) or "").split(",") if a.strip()),
-            smtp_user=get(SMTP_USER_ENV),
-            smtp_password=env.get(SMTP_PASSWORD_ENV) or None,
-            smtp_starttls=_truthy(env.get(SMTP_STARTTLS_ENV)),
-            webhook_url=get(WEBHOOK_URL_ENV),
-            ui_url=get(UI_URL_ENV),
-        )
+        fields: dict[str, Any] = {
+            name: (dg.EnvVar.int(var) if name == "smtp_port" else dg.EnvVar(var))
+            for name, var in _ENV_FIELDS.items()
+            if is_set(var)
+        }
+        return cls(**fields, smtp_starttls=_truthy(env.get(SMTP_STARTTLS_ENV)))
+
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in (self.smtp_to or "").split(",") if a.strip())
 
     @property
     def email_enabled(self) -> bool:
-        return bool(self.smtp_host and self.smtp_to)
+        return bool(self.smtp_host and self.recipients())
 
     @property
     def webhook_enabled(self) -> bool:
         return bool(self.webhook_url)
 
 
+_ENV_FIELDS = {
+    "smtp_host": SMTP_HOST_ENV,
+    "smtp_port": SMTP_PORT_ENV,
+    "smtp_from": SMTP_FROM_ENV,
+    "smtp_to": SMTP_TO_ENV,
+    "smtp_user": SMTP_USER_ENV,
+    "smtp_password": SMTP_PASSWORD_ENV,
+    "webhook_url": WEBHOOK_URL_ENV,
+    "ui_url": UI_URL_ENV,
+}
+
+
+def resolved(channels: AlertChannels) -> AlertChannels:
+    """The channels with their ``EnvVar`` fields read, for use outside a Dagster run or sensor."""
+    return channels.process_config_and_initialize()
+
+
 @dataclass(frozen=True)
 class Alert:
     customer: str
     job: str
+    launched_by: str
     run_id: str
     error: str
     run_url: str | None = None
@@ -132,7 +175,8 @@ class Alert:
 
     def text(self) -> str:
         lines = [
-            f"The Dagster run {self.run_id} of job {self.job} failed for customer {self.customer}.",
+            f"The Dagster run {self.run_id} ({self.job}, launched by {self.launched_by}) failed for "
+            f"customer {self.customer}.",
             "",
             f"Error: {self.error}",
         ]
@@ -150,6 +194,7 @@ class Alert:
             "event": "run_failure",
             "customer": self.customer,
             "job": self.job,
+            "launched_by": self.launched_by,
             "run_id": self.run_id,
             "error": self.error,
             "run_url": self.run_url,
@@ -174,42 +219,65 @@ def first_error_line(step_failures: Sequence[dg.DagsterEvent], fallback: str | N
     return redact(text.splitlines()[0])[:MAX_ERROR_CHARS] if text else "run failed (no error message)"
 
 
+def customer_of(tags: Mapping[str, str]) -> str:
+    if tags.get(PARTITION_TAG):
+        return tags[PARTITION_TAG]
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+    if start and end:
+        return start if start == end else f"{start}...{end}"
+    return "(no customer: the run has no partition)"
+
+
+def launched_by(tags: Mapping[str, str]) -> str:
+    if tags.get("dagster/backfill"):
+        return f"backfill {tags['dagster/backfill']}"
+    if tags.get("dagster/schedule_name"):
+        return f"schedule {tags['dagster/schedule_name']}"
+    if tags.get("dagster/sensor_name"):
+        return f"sensor {tags['dagster/sensor_name']}"
+    if tags.get("zuora/trigger"):
+        return f"zuora-pipeline {tags['zuora/trigger']}"
+    return "the Dagster UI or API"
+
+
 def build_alert(
     run: dg.DagsterRun,
     step_failures: Sequence[dg.DagsterEvent],
     failure_message: str | None,
-    settings: AlertSettings,
+    channels: AlertChannels,
 ) -> Alert:
-    customer = run.tags.get(PARTITION_TAG) or "(no customer: the run has no partition)"
-    url = f"{settings.ui_url.rstrip('/')}/runs/{run.run_id}" if settings.ui_url else None
+    url = f"{channels.ui_url.rstrip('/')}/runs/{run.run_id}" if channels.ui_url else None
+    # The Materialize button and backfills run Dagster's implicit asset job.
+    job = "materialization" if run.job_name.startswith(IMPLICIT_ASSET_JOB_PREFIX) else run.job_name
     return Alert(
-        customer=customer,
-        job=run.job_name,
+        customer=customer_of(run.tags),
+        job=job,
+        launched_by=launched_by(run.tags),
         run_id=run.run_id,
         error=first_error_line(step_failures, failure_message),
         run_url=url,
     )
 
 
-def send_email(alert: Alert, settings: AlertSettings) -> None:
-    assert settings.smtp_host
+def send_email(alert: Alert, channels: AlertChannels) -> None:
+    assert channels.smtp_host
     message = EmailMessage()
     message["Subject"] = alert.subject
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(settings.smtp_to)
+    message["From"] = channels.smtp_from
+    message["To"] = ", ".join(channels.recipients())
     message.set_content(alert.text())
-    port = settings.smtp_port or (587 if settings.smtp_starttls else 25)
-    with smtplib.SMTP(settings.smtp_host, port, timeout=TIMEOUT_S) as smtp:
-        if settings.smtp_starttls:
+    port = channels.smtp_port or (587 if channels.smtp_starttls else 25)
+    with smtplib.SMTP(channels.smtp_host, port, timeout=TIMEOUT_S) as smtp:
+        if channels.smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        if channels.smtp_user:
+            smtp.login(channels.smtp_user, channels.smtp_password or "")
         smtp.send_message(message)
 
 
-def send_webhook(alert: Alert, settings: AlertSettings) -> None:
-    assert settings.webhook_url
-    response = httpx.post(settings.webhook_url, json=alert.payload(), timeout=TIMEOUT_S)
+def send_webhook(alert: Alert, channels: AlertChannels) -> None:
+    assert channels.webhook_url
+    response = httpx.post(channels.webhook_url, json=alert.payload(), timeout=TIMEOUT_S)
     response.raise_for_status()
 
 
@@ -218,10 +286,18 @@ def _webhook_host(url: str | None) -> str:
     return parts.hostname or "?"  # never the path or query: they may carry a token
 
 
-def deliver(alert: Alert, settings: AlertSettings, log: Any) -> list[str]:
+class AlertDeliveryError(RuntimeError):
+    """A configured channel could not deliver; ``delivered`` lists those that did."""
+
+    def __init__(self, message: str, delivered: Sequence[str]) -> None:
+        super().__init__(message)
+        self.delivered = list(delivered)
+
+
+def deliver(alert: Alert, channels: AlertChannels, log: Any) -> list[str]:
     """Send the alert on every configured channel; return the channels that delivered.
     Raises (so the sensor tick shows as failed) if a configured channel could not deliver."""
-    if not settings.email_enabled and not settings.webhook_enabled:
+    if not channels.email_enabled and not channels.webhook_enabled:
         log.info(
             f"{alert.subject}: {alert.error} (no alert channel configured: set {SMTP_HOST_ENV} "
             f"and {SMTP_TO_ENV}, or {WEBHOOK_URL_ENV})"
@@ -229,38 +305,99 @@ def deliver(alert: Alert, settings: AlertSettings, log: Any) -> list[str]:
         return []
     delivered: list[str] = []
     problems: list[str] = []
-    if settings.email_enabled:
+    if channels.email_enabled:
         try:
-            send_email(alert, settings)
+            send_email(alert, channels)
             delivered.append("email")
         except (OSError, smtplib.SMTPException) as exc:
-            problems.append(f"email via {settings.smtp_host}: {type(exc).__name__}")
-    if settings.webhook_enabled:
+            problems.append(f"email via {channels.smtp_host}: {type(exc).__name__}")
+    if channels.webhook_enabled:
         try:
-            send_webhook(alert, settings)
+            send_webhook(alert, channels)
             delivered.append("webhook")
         except httpx.HTTPError as exc:
-            problems.append(f"webhook to {_webhook_host(settings.webhook_url)}: {type(exc).__name__}")
+            problems.append(f"webhook to {_webhook_host(channels.webhook_url)}: {type(exc).__name__}")
     if delivered:
         log.info(f"alert for run {alert.run_id} ({alert.customer}) sent by {', '.join(delivered)}")
     if problems:
-        raise RuntimeError(f"could not deliver the alert for run {alert.run_id}: {'; '.join(problems)}")
+        raise AlertDeliveryError(
+            f"could not deliver the alert for run {alert.run_id}: {'; '.join(problems)}", delivered
+        )
     return delivered
+
+
+def alert_failed_run(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    step_failures: Sequence[dg.DagsterEvent],
+    failure_message: str | None,
+    channels: AlertChannels,
+    log: Any,
+) -> list[str]:
+    """Alert once for a failed run: the sensor's and the in-process runner's one way to do it.
+    Returns the channels that delivered (none when the run already alerted or will be retried)."""
+    if run.tags.get(ALERT_SENT_TAG):
+        log.info(f"run {run.run_id} already alerted ({run.tags[ALERT_SENT_TAG]})")
+        return []
+    if _truthy(run.tags.get(WILL_RETRY_TAG)):
+        log.info(f"run {run.run_id} failed and will be retried: the retry alerts if it fails too")
+        return []
+    alert = build_alert(run, step_failures, failure_message, channels)
+    try:
+        delivered = deliver(alert, channels, log)
+    except AlertDeliveryError as exc:
+        _mark_alerted(instance, run, exc.delivered)  # what did go out is not sent again
+        raise
+    _mark_alerted(instance, run, delivered)
+    return delivered
+
+
+def _mark_alerted(instance: dg.DagsterInstance, run: dg.DagsterRun, delivered: Sequence[str]) -> None:
+    if delivered:
+        instance.add_run_tags(run.run_id, {ALERT_SENT_TAG: ",".join(delivered)})
+
+
+def alert_in_process_run(
+    instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult, channels: AlertChannels | None = None
+) -> list[str]:
+    """Alert for a failed run executed in this process (the CLI's ``--in-process``, the demo):
+    no run-failure sensor sees such a run. Without ``channels`` they come from the environment,
+    as the definitions' wiring does. An undeliverable alert is logged, not raised: the caller is
+    already reporting the failed run."""
+    if result.success:
+        return []
+    failure = next((e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None)
+    try:
+        return alert_failed_run(
+            instance,
+            result.dagster_run,
+            result.get_step_failure_events(),
+            failure.message if failure else None,
+            resolved(channels or AlertChannels.from_environment()),
+            _log,
+        )
+    except AlertDeliveryError as exc:
+        _log.warning(str(exc))
+        return exc.delivered
 
 
 @dg.run_failure_sensor(
     name=SENSOR_NAME,
-    monitored_jobs=[sync_customer_workflows, reextract_tasks],
+    # Every job of this code location: the two named jobs and the implicit asset job that the
+    # Materialize button and backfills run.
+    monitored_jobs=None,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Emails and/or POSTs a webhook when a customer's sync or task re-extraction "
-    f"run fails (configured by {ENV_PREFIX}* environment variables).",
+    description="Emails and/or POSTs a webhook once for each failed run of this code location (UI "
+    f"Materialize, backfills, the schedule, the onboarding sensor, queued CLI runs); channels are the "
+    f"`{RESOURCE_KEY}` resource ({ENV_PREFIX}* environment variables).",
 )
-def sync_failure_alerts(context: dg.RunFailureSensorContext) -> None:
-    settings = AlertSettings.from_env()
-    alert = build_alert(
+def sync_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertChannels) -> None:
+    alert_failed_run(
+        context.instance,
         context.dagster_run,
         context.get_step_failure_events(),
         context.failure_event.message,
-        settings,
+        alerts,
+        context.log,
     )
-    deliver(alert, settings, context.log)

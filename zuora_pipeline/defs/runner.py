@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
+from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
@@ -76,9 +77,12 @@ def run_sync(
     tags: dict[str, str] | None = None,
     log_level: str = "WARNING",
     resources_config: dict[str, Any] | None = None,
+    alerts: AlertChannels | None = None,
 ) -> SyncOutcome:
     """``resources_config`` overrides resource fields for this run only, e.g.
-    ``{"zuora": {"concurrency": 20}}`` (the bench's tenant limit)."""
+    ``{"zuora": {"concurrency": 20}}`` (the bench's tenant limit). A failed run alerts on
+    ``alerts`` (default: the ZUORA_PIPELINE_ALERT_* environment), as the sensor does for runs
+    the Dagster services launch."""
     from zuora_pipeline.definitions import defs
 
     started = time.monotonic()
@@ -94,6 +98,7 @@ def run_sync(
         tags={"zuora/trigger": "cli", **(tags or {})},
         raise_on_error=False,
     )
+    alert_in_process_run(instance, result, alerts)
     outcome = SyncOutcome(customer, result.success, result.run_id, time.monotonic() - started)
     with engine.connect() as conn:
         row = customers.find(conn, customer)
@@ -110,10 +115,12 @@ def _resources_run_config(resources_config: dict[str, Any] | None) -> dict[str, 
     return {"resources": {name: {"config": dict(cfg)} for name, cfg in resources_config.items()}}
 
 
-def run_reextract(instance: dg.DagsterInstance, customer: str) -> dg.ExecuteInProcessResult:
+def run_reextract(
+    instance: dg.DagsterInstance, customer: str, alerts: AlertChannels | None = None
+) -> dg.ExecuteInProcessResult:
     from zuora_pipeline.definitions import defs
 
-    return defs.resolve_job_def(REEXTRACT_JOB_NAME).execute_in_process(
+    result = defs.resolve_job_def(REEXTRACT_JOB_NAME).execute_in_process(
         partition_key=customer,
         instance=instance,
         raise_on_error=False,
@@ -124,3 +131,5 @@ def run_reextract(instance: dg.DagsterInstance, customer: str) -> dg.ExecuteInPr
         },
         tags={"zuora/trigger": "cli"},
     )
+    alert_in_process_run(instance, result, alerts)
+    return result

@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from zuora_pipeline.defs.jobs import FETCH_OP, SYNC_JOB_NAME
-from zuora_pipeline.defs.notifications import SENSOR_NAME, sync_failure_alerts
+from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, SENSOR_NAME, AlertChannels, sync_failure_alerts
 from zuora_pipeline_tests.defs.reliability.support import (
     bystander,
     event_types,
@@ -87,7 +87,9 @@ def smtp_inbox() -> Iterator[tuple[_Inbox, int]]:
         controller.stop()
 
 
-def _failure_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailureSensorContext:
+def _failure_context(
+    instance: dg.DagsterInstance, run_id: str, channels: AlertChannels | None = None
+) -> dg.RunFailureSensorContext:
     run = instance.get_run_by_id(run_id)
     assert run is not None
     (failure,) = [
@@ -96,7 +98,11 @@ def _failure_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailure
         if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
     ]
     return dg.build_run_status_sensor_context(
-        sensor_name=SENSOR_NAME, dagster_event=failure, dagster_instance=instance, dagster_run=run
+        sensor_name=SENSOR_NAME,
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"alerts": channels or AlertChannels()},
     ).for_run_failure()
 
 
@@ -105,7 +111,6 @@ def test_exhausted_retries_fail_the_run_and_alert_by_email_and_webhook(
     sim_tenant: Any,
     sim_admin_reset: Any,
     smtp_inbox: tuple[_Inbox, int],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     other = bystander(pipeline, sim_tenant)
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=15, tasks=2)
@@ -125,13 +130,18 @@ def test_exhausted_retries_fail_the_run_and_alert_by_email_and_webhook(
     inbox, port = smtp_inbox
     smtp_password = "smtp-password-9d1e"
     with receiver() as hook:
-        monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_PORT", str(port))
-        monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_FROM", "pipeline@example.com")
-        monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_TO", "ops@example.com, oncall@example.com")
-        monkeypatch.setenv("ZUORA_PIPELINE_ALERT_WEBHOOK_URL", f"{hook.base_url}/hooks/zuora?token=abc")
-        sync_failure_alerts(_failure_context(pipeline.instance, outcome.run_id))
+        channels = AlertChannels(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="pipeline@example.com",
+            smtp_to="ops@example.com, oncall@example.com",
+            webhook_url=f"{hook.base_url}/hooks/zuora?token=abc",
+        )
+        sync_failure_alerts(_failure_context(pipeline.instance, outcome.run_id, channels))
+        # The run is tagged as alerted: evaluating the sensor on it again sends nothing.
+        sync_failure_alerts(_failure_context(pipeline.instance, outcome.run_id, channels))
         webhook_requests = list(hook.requests)
+    assert pipeline.instance.get_run_by_id(outcome.run_id).tags[ALERT_SENT_TAG] == "email,webhook"
 
     (message,) = inbox.messages
     assert message["To"] == "ops@example.com, oncall@example.com"
@@ -168,29 +178,31 @@ def test_a_failed_run_without_alert_channels_only_logs(
 
 
 def test_an_undeliverable_alert_fails_the_sensor_tick_without_leaking_the_password(
-    pipeline: Any, sim_tenant: Any, sim_admin_reset: Any, monkeypatch: pytest.MonkeyPatch
+    pipeline: Any, sim_tenant: Any, sim_admin_reset: Any
 ) -> None:
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=5, tasks=1)
     sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "503", "times": 1000, "tenant": tenant.name}])
     outcome = pipeline.sync(name, resources_config={"zuora": {"max_attempts": 1}})
     assert not outcome.success
-    monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_PORT", str(_free_port()))  # nothing listens
-    monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_TO", "ops@example.com")
-    monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_USER", "alerts")
-    monkeypatch.setenv("ZUORA_PIPELINE_ALERT_SMTP_PASSWORD", "smtp-password-77aa")
+    channels = AlertChannels(
+        smtp_host="127.0.0.1",
+        smtp_port=_free_port(),  # nothing listens
+        smtp_to="ops@example.com",
+        smtp_user="alerts",
+        smtp_password="smtp-password-77aa",
+    )
 
     with pytest.raises(RuntimeError, match="could not deliver the alert") as raised:
-        sync_failure_alerts(_failure_context(pipeline.instance, outcome.run_id))
+        sync_failure_alerts(_failure_context(pipeline.instance, outcome.run_id, channels))
     assert "smtp-password-77aa" not in str(raised.value)
 
 
-def test_the_alert_sensor_is_registered_running_and_monitors_both_jobs() -> None:
+def test_the_alert_sensor_is_registered_running_and_takes_the_alert_channels_resource() -> None:
     from zuora_pipeline.definitions import defs
 
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert isinstance(sensor, dg.RunStatusSensorDefinition)
-    # No public accessor for the monitored jobs in 1.13.
-    monitored = {getattr(j, "name", None) for j in sensor._monitored_jobs}
-    assert monitored == {SYNC_JOB_NAME, "reextract_tasks"}
+    assert "alerts" in sensor.required_resource_keys
+    # Which runs it sees (every job of this code location, whatever launched it) is tested per
+    # launch path in zuora_pipeline_tests/defs/test_failure_alerts.py.
