@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import click
 
+from zuora_pipeline.cli.changes import changes_command
+from zuora_pipeline.cli.compare import compare_command
 from zuora_pipeline.cli.customers import customers_group, secret_key_command
 from zuora_pipeline.cli.db import db_group
 from zuora_pipeline.cli.demo import demo_command
 from zuora_pipeline.cli.errors import ReadableErrorsGroup
 from zuora_pipeline.cli.sync import sync_command, tasks_group
+from zuora_pipeline.cli.workflows import workflows_group
 from zuora_pipeline.simulator.cli import simulator_group
 
 
@@ -26,6 +29,9 @@ main.add_command(secret_key_command)
 main.add_command(customers_group)
 main.add_command(sync_command)
 main.add_command(tasks_group)
+main.add_command(workflows_group)
+main.add_command(changes_command)
+main.add_command(compare_command)
 main.add_command(simulator_group)
 main.add_command(demo_command)
 

@@ -12,6 +12,9 @@ Routes (all JSON; errors are ``{"error": "..."}`` with 400 for bad input, 404 fo
     POST   /__admin/tenants/{name}/workflows         {tasks, active, name} -> {id}
     PATCH  /__admin/tenants/{name}/workflows/{id}    {name?, status?, tasks?}
     DELETE /__admin/tenants/{name}/workflows/{id}
+    PUT    /__admin/tenants/{name}/workflows/{id}/export   {export} (an edit: tasks, linkages, settings)
+    POST   /__admin/tenants/{name}/workflows/copy   {from_tenant, workflow_id} -> {id}
+    POST   /__admin/tenants/{name}/copy             {to} -> TenantInfo (a new tenant copying every workflow)
     POST   /__admin/tokens/revoke                    {tenant: name|null} -> {revoked}
     GET    /__admin/stats
     POST   /__admin/stats/reset
@@ -130,6 +133,31 @@ def _delete_workflow(state: SimulatorState, params: dict[str, str], body: Any) -
     return {"success": True, "id": workflow_id}
 
 
+def _set_export(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
+    tenant = state.tenant(params["name"])
+    workflow_id = int(params["id"])
+    if workflow_id not in tenant.definitions:
+        raise LookupError(f"unknown workflow {workflow_id} in {tenant.name}")
+    tenant.set_export(workflow_id, body.get("export"))
+    return {"id": workflow_id}
+
+
+def _copy_workflow(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
+    target = state.tenant(params["name"])
+    source = state.tenant(str(body.get("from_tenant", "")))
+    workflow_id = int(body.get("workflow_id", 0))
+    if workflow_id not in source.definitions:
+        raise LookupError(f"unknown workflow {workflow_id} in {source.name}")
+    return {"id": target.copy_workflow_from(source, workflow_id)}
+
+
+def _copy_tenant(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
+    name = str(body.get("to", ""))
+    if not TENANT_NAME_RE.fullmatch(name):
+        raise ValueError(f"invalid tenant name {name!r}: use letters, digits, '_', '.', '-'")
+    return tenant_info(state.copy_tenant(params["name"], name))
+
+
 def _revoke(state: SimulatorState, params: dict[str, str], body: Any) -> Any:
     name = body.get("tenant")
     if name is not None:
@@ -196,6 +224,9 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", rf"/__admin/tenants/{_T}/mutate", _mutate),
         ("POST", rf"/__admin/tenants/{_T}/workflows", _add_workflow),
         ("PATCH", rf"/__admin/tenants/{_T}/workflows/(?P<id>\d+)", _update_workflow),
+        ("PUT", rf"/__admin/tenants/{_T}/workflows/(?P<id>\d+)/export", _set_export),
+        ("POST", rf"/__admin/tenants/{_T}/workflows/copy", _copy_workflow),
+        ("POST", rf"/__admin/tenants/{_T}/copy", _copy_tenant),
         ("DELETE", rf"/__admin/tenants/{_T}/workflows/(?P<id>\d+)", _delete_workflow),
         ("POST", r"/__admin/tokens/revoke", _revoke),
         ("GET", r"/__admin/stats", _stats),

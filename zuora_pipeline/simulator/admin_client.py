@@ -85,6 +85,19 @@ class SimulatorAdmin:
         body = {"name": name, "status": status, "tasks": tasks}
         self._call("PATCH", f"/__admin/tenants/{_q(tenant)}/workflows/{int(workflow_id)}", body)
 
+    def set_export(self, tenant: str, workflow_id: int, export: dict) -> None:
+        """Edit a workflow: its active version serves ``export`` from now on (updatedAt moves)."""
+        self._call("PUT", f"/__admin/tenants/{_q(tenant)}/workflows/{int(workflow_id)}/export", {"export": export})
+
+    def copy_workflow(self, tenant: str, *, from_tenant: str, workflow_id: int) -> int:
+        """Import a copy of another tenant's workflow (new ids, same content); returns its id."""
+        body = {"from_tenant": from_tenant, "workflow_id": int(workflow_id)}
+        return int(self._call("POST", f"/__admin/tenants/{_q(tenant)}/workflows/copy", body)["id"])
+
+    def copy_tenant(self, tenant: str, to: str) -> TenantInfo:
+        """A new tenant ``to`` holding a copy of every workflow of ``tenant``."""
+        return TenantInfo(**self._call("POST", f"/__admin/tenants/{_q(tenant)}/copy", {"to": to}))
+
     def delete_workflow(self, tenant: str, workflow_id: int) -> None:
         self._call("DELETE", f"/__admin/tenants/{_q(tenant)}/workflows/{int(workflow_id)}")
 

@@ -15,6 +15,8 @@ from zuora_pipeline.simulator.model import Version
 
 
 def build_export(version: Version) -> dict[str, Any]:
+    if version.export_override is not None:
+        return version.export_override
     rng = random.Random(version.content_seed)
     workflow = {
         "id": version.id,

@@ -28,6 +28,8 @@ class Version:
     task_count: int
     task_id_base: int  # task ids are task_id_base .. task_id_base + task_count - 1
     content_seed: int  # seeds the RNG that derives tasks, parameters and linkages
+    # An export set by the admin API (an edited or copied workflow): served instead of the derived one.
+    export_override: dict | None = None
 
 
 @dataclass(slots=True)

@@ -41,6 +41,18 @@ class SimulatorState:
         self._tenant_numbers[name] = len(self._tenant_numbers) + 1
         return tenant
 
+    def copy_tenant(self, source_name: str, name: str) -> Tenant:
+        """A new tenant holding a copy of every workflow of ``source_name`` (new ids, same
+        content): a sandbox refreshed from production."""
+        source = self.tenant(source_name)
+        tenant = self.create_tenant(name, workflows=0, tasks=source.mean_tasks, seed=source.seed)
+        # Ids far from the source's, so nothing can pair the copies by id by accident.
+        tenant.ids.next_workflow_id = 10 * source.ids.next_workflow_id + 1_000_000
+        tenant.ids.next_task_id = 10 * source.ids.next_task_id + 10_000_000
+        for workflow_id in source.order:
+            tenant.copy_workflow_from(source, workflow_id)
+        return tenant
+
     def tenant(self, name: str) -> Tenant:
         try:
             return self.tenants[name]

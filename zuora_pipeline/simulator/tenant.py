@@ -7,6 +7,7 @@ All access happens on the server's event loop thread, so nothing here needs a lo
 from __future__ import annotations
 
 import bisect
+import copy
 import random
 import string
 import uuid
@@ -237,6 +238,64 @@ class Tenant:
             for _ in range(add)
         ]
         return MutationOutcome(added=added, updated=updated, deleted=deleted)
+
+    def set_export(self, workflow_id: int, export: dict) -> None:
+        """Replace the served export of the workflow's active (else latest) version, as an edit in
+        Zuora's workflow editor would: tasks, parameters, linkages and settings as given."""
+        definition = self.definitions[workflow_id]
+        target = definition.active_version() or definition.latest_version()
+        if target is None:
+            raise ValueError(f"workflow {workflow_id} has no version to edit")
+        if not isinstance(export, dict) or not isinstance(export.get("tasks", []), list):
+            raise ValueError('export must be an object like {"workflow": {...}, "tasks": [...], "linkages": [...]}')
+        export = copy.deepcopy(export)
+        workflow = export.setdefault("workflow", {})
+        workflow["id"] = target.id
+        target.export_override = export
+        target.task_count = len(export.get("tasks") or [])
+        target.updated_at = max(now_ms(), target.updated_at + 1)
+        self._touch(definition)
+
+    def copy_workflow_from(self, source: Tenant, workflow_id: int) -> int:
+        """Import a copy of ``source``'s workflow, as Zuora's import does: new workflow, version
+        and task ids, everything else (names, parameters, linkages, settings) as it was."""
+        original = source.definitions[workflow_id]
+        version = original.active_version() or original.latest_version()
+        if version is None:
+            raise ValueError(f"workflow {workflow_id} of {source.name} has no version to copy")
+        export = copy.deepcopy(source.export_document(version))
+        created = now_ms()
+        definition = copy.deepcopy(original)
+        definition.id = self.ids.workflow_id()
+        definition.created_at = definition.updated_at = created
+        copied = copy.deepcopy(version)
+        copied.id = self.ids.workflow_id()
+        copied.version = "0.0.1"
+        copied.created_at = copied.updated_at = created
+        tasks = export.get("tasks") or []
+        copied.task_id_base = self.ids.task_block(len(tasks))
+        new_ids = {task["id"]: copied.task_id_base + n for n, task in enumerate(tasks)}
+        for task in tasks:
+            task["id"] = new_ids[task["id"]]
+            if task.get("task_id") is not None:
+                task["task_id"] = new_ids.get(task["task_id"], task["task_id"])
+        for link in export.get("linkages") or []:
+            if link.get("source_workflow_id") is not None:
+                link["source_workflow_id"] = copied.id
+            for key in ("source_task_id", "target_task_id"):
+                if link.get(key) is not None:
+                    link[key] = new_ids.get(link[key], link[key])
+        export["workflow"]["id"] = copied.id
+        export["workflow"]["version"] = copied.version
+        copied.export_override = export
+        definition.versions = [copied]
+        definition.active_version_id = copied.id if original.active_version_id is not None else None
+        self.definitions[definition.id] = definition
+        self.order.append(definition.id)
+        return definition.id
+
+    def export_document(self, version: Version) -> dict:
+        return build_export(version)
 
     def _rename(self, definition: WorkflowDef, name: str, description: str) -> None:
         definition.name = name

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from zuora_pipeline.steps.history import HistoryResult, record_history
 from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete_refused
 from zuora_pipeline.sync.normalize import WorkflowRow, workflow_row
 from zuora_pipeline.warehouse import customers, raw, sync_runs
@@ -42,6 +43,8 @@ class WorkflowsResult:
     # The shrink guard held these deletions back (see shrink_guard_message).
     withheld_ids: list[int] = field(default_factory=list)
     shrink_guard_message: str | None = None
+    # This sync's revisions and change log, committed with the rows above.
+    history: HistoryResult = field(default_factory=HistoryResult)
     duration_s: float = 0.0
 
     def stats(self) -> dict[str, int]:
@@ -132,6 +135,9 @@ def apply_listing(
         result.exports_applied = workflow_table.copy_exports(conn, customer.id)
         workflow_table.soft_delete(conn, customer.id, diff.deleted, now)
         workflow_table.mark_seen(conn, customer.id, now)
+        result.history = record_history(
+            conn, customer.id, run_id=run_id, at=now, listed=rows, export_hashes=export_hashes, diff=diff
+        )
 
         for key, value in diff.stats().items():
             setattr(result, key, value)

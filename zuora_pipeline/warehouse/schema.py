@@ -187,3 +187,65 @@ sync_runs = sa.Table(
     sa.UniqueConstraint("run_id", "customer_id"),
     sa.Index("ix_sync_runs_customer_id_started_at", "customer_id", "started_at"),
 )
+
+# History (append-only): one row per distinct state of a workflow, in the order they were seen. A
+# revision is what an analyst calls a change: the export or the listing's name, description,
+# status or Zuora version changed. Rows are only ever added; a newer revision stamps the one it
+# replaces with ``superseded_at``; a soft-deleted workflow keeps all of them.
+workflow_revisions = sa.Table(
+    "workflow_revisions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("workflow_zuora_id", sa.BigInteger, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("state", sa.Text),
+    sa.Column("active_version", sa.Text),
+    sa.Column("export_hash", sa.String(64)),
+    sa.Column("json_export", JSONDoc),
+    sa.Column("task_count", sa.Integer),
+    # NULL run ids: revisions seeded from the current state when the history was introduced.
+    sa.Column("first_seen_run_id", sa.String(64)),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_run_id", sa.String(64)),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("superseded_at", UTCDateTime),
+    sa.UniqueConstraint("customer_id", "workflow_zuora_id", "revision"),
+)
+
+# The change log: what each sync saw happen to each workflow, with a summary in Zuora's terms.
+workflow_changes = sa.Table(
+    "workflow_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("workflow_zuora_id", sa.BigInteger, nullable=False),
+    sa.Column("workflow_name", sa.Text, nullable=False),
+    sa.Column("change", sa.String(16), nullable=False),
+    sa.Column("revision", sa.Integer),
+    sa.Column("previous_revision", sa.Integer),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("tasks_added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tasks_removed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tasks_changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("linkages_changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("settings_changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("change IN ('created', 'updated', 'deleted', 'restored')", name="change"),
+    sa.Index("ix_workflow_changes_customer_id_changed_at", "customer_id", "changed_at"),
+    sa.Index("ix_workflow_changes_changed_at", "changed_at"),
+)
+
+# What `search` matches (warehouse/search.py): a task's name and parameters as one text. On
+# PostgreSQL a pg_trgm GIN index on exactly this expression serves substring (ILIKE) matches;
+# SQLite has no such index and scans.
+TASK_SEARCH_TEXT = "COALESCE(name, '') || ' ' || COALESCE(CAST(data AS TEXT), '')"
+sa.Index(
+    "ix_tasks_search_text",
+    sa.text(f"({TASK_SEARCH_TEXT}) gin_trgm_ops"),
+    _table=tasks,
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")

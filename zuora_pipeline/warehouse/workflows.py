@@ -108,6 +108,29 @@ def mark_seen(conn: sa.Connection, customer_id: int, at: datetime) -> None:
     )
 
 
+def current_states(
+    conn: sa.Connection, customer_id: int, zuora_ids: Sequence[int]
+) -> dict[int, tuple[Any, str | None]]:
+    """(json_export, state) of each workflow."""
+    found: dict[int, tuple[Any, str | None]] = {}
+    for start in range(0, len(zuora_ids), 500):
+        query = sa.select(workflows.c.zuora_id, workflows.c.json_export, workflows.c.state).where(
+            workflows.c.customer_id == customer_id, workflows.c.zuora_id.in_(list(zuora_ids[start : start + 500]))
+        )
+        found.update({int(zid): (export, state) for zid, export, state in conn.execute(query)})
+    return found
+
+
+def live_listing(conn: sa.Connection, customer_id: int, name: str | None = None) -> list[sa.Row]:
+    """(zuora_id, name, state, created_on) of the live workflows, optionally of one name."""
+    query = sa.select(workflows.c.zuora_id, workflows.c.name, workflows.c.state, workflows.c.created_on).where(
+        workflows.c.customer_id == customer_id, workflows.c.deleted_at.is_(None)
+    )
+    if name is not None:
+        query = query.where(workflows.c.name == name)
+    return list(conn.execute(query.order_by(workflows.c.zuora_id)))
+
+
 def live_count(conn: sa.Connection, customer_id: int) -> int:
     return int(
         conn.execute(

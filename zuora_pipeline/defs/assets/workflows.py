@@ -3,6 +3,7 @@
 import dagster as dg
 
 from zuora_pipeline.defs.failures import customer_step, load_customer
+from zuora_pipeline.defs.history_metadata import history_metadata
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOWS
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.policies import WAREHOUSE_RETRY_POLICY
@@ -73,6 +74,7 @@ def workflows_asset(
             "retries": int(record.get("retries") or 0),
             "exports_applied": result.exports_applied,
             "deletions_withheld": len(result.withheld_ids),
+            **history_metadata(result.history),
             "duration_s": round(result.duration_s, 3),
             "dagster/partition_row_count": result.total,
             "dagster/table_name": "workflows",
