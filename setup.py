@@ -37,6 +37,12 @@ setup(
         "psutil>=5.9",
         # JSON decode/encode of exports and the canonical hash: the sync's CPU hot spots.
         "orjson>=3.9",
+        # Field-level comparison of two tasks or two settings objects in `workflows diff`/`compare`.
+        "deepdiff>=8,<10",
+        # `workflows graph` where Graphviz is not installed: grandalf's layered (Sugiyama) layout in
+        # pure Python, and Pillow to draw the PNG.
+        "grandalf>=0.8",
+        "pillow>=10.1",
     ],
     extras_require={
         "dev": [

@@ -8,7 +8,9 @@ import sys
 import click
 
 from zuora_pipeline.cli import context
-from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, echo_json, trouble_exits_2
+from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, TroubleError, echo_json, trouble_exits_2
+from zuora_pipeline.diagrams.model import diagram
+from zuora_pipeline.diagrams.render import ENGINES, FORMATS, DiagramError, render
 from zuora_pipeline.sync.workflow_diff import diff_states
 from zuora_pipeline.warehouse import customers, history
 from zuora_pipeline.warehouse.history import HistoryError, iso
@@ -83,3 +85,43 @@ def diff_command(customer: str, workflow_id: int, from_rev: int | None, to_rev: 
         for line in changes.lines():
             click.echo(line)
     sys.exit(IDENTICAL if changes.identical else DIFFERENT)
+
+
+@workflows_group.command("graph")
+@click.argument("customer")
+@click.argument("workflow_id", type=int)
+@click.option("--revision", type=int, help="draw this revision (default: the newest)")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="svg", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="write here (default: stdout)")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="auto",
+    show_default=True,
+    help="layout of svg/png: Graphviz `dot` when installed (auto), or grandalf (pure Python)",
+)
+def graph_command(
+    customer: str, workflow_id: int, revision: int | None, fmt: str, output: str | None, engine: str
+) -> None:
+    """Draw WORKFLOW_ID: its tasks (name and action type, coloured by family) and linkages
+    (labelled Success, Failure, True, False, Iterate, ...) from a Start node."""
+    with trouble_exits_2():
+        engine_ = context.warehouse()
+        with engine_.connect() as conn:
+            found = customers.get(conn, customer)
+            number, export, _ = history.revision_state(conn, found.id, workflow_id, revision)
+            name = next((r.name for r in history.revisions(conn, found.id, workflow_id) if r.revision == number), "")
+    try:
+        body = render(diagram(export, title=f"{name} (workflow {workflow_id}, revision {number})"), fmt, engine=engine)
+    except DiagramError as exc:
+        raise TroubleError(str(exc)) from None
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(body)
+        click.echo(f"wrote {output} ({len(body):,} bytes)", err=True)
+        return
+    if fmt == "png" and sys.stdout.isatty():
+        raise TroubleError("a PNG is binary: write it to a file with -o FILE")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()

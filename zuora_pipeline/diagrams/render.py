@@ -1,0 +1,172 @@
+"""``render(diagram, fmt)``: the one function that turns a diagram into bytes.
+
+``dot`` and ``mermaid`` are text. ``svg`` and ``png`` are laid out by Graphviz's ``dot`` when it is
+on PATH (the Debian/Ubuntu package ``graphviz``), otherwise by grandalf (pure Python, installed
+with this package) and drawn here: SVG by hand, PNG with Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from html import escape
+
+from zuora_pipeline.diagrams.layout import LINE_H, Placed, layout
+from zuora_pipeline.diagrams.model import STYLES, Diagram
+from zuora_pipeline.diagrams.text import EDGE_COLOURS, to_dot, to_mermaid
+
+FORMATS = ("svg", "png", "dot", "mermaid")
+ENGINES = ("auto", "graphviz", "grandalf")
+DOT_TIMEOUT_S = 60
+
+
+class DiagramError(RuntimeError):
+    """The diagram cannot be drawn as asked (unknown format, Graphviz missing or failing)."""
+
+
+def graphviz_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def render(d: Diagram, fmt: str, *, engine: str = "auto") -> bytes:
+    if fmt not in FORMATS:
+        raise DiagramError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if engine not in ENGINES:
+        raise DiagramError(f"unknown layout engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if fmt == "dot":
+        return to_dot(d).encode()
+    if fmt == "mermaid":
+        return to_mermaid(d).encode()
+    if engine == "graphviz" or (engine == "auto" and graphviz_available()):
+        return _graphviz(d, fmt)
+    placed = layout(d)
+    return _svg(d, placed).encode() if fmt == "svg" else _png(placed)
+
+
+def _graphviz(d: Diagram, fmt: str) -> bytes:
+    binary = shutil.which("dot")
+    if binary is None:
+        raise DiagramError(
+            "Graphviz is not installed (no `dot` on PATH): apt-get install graphviz, or --engine grandalf"
+        )
+    done = subprocess.run(
+        [binary, f"-T{fmt}"], input=to_dot(d).encode(), capture_output=True, timeout=DOT_TIMEOUT_S, check=False
+    )
+    if done.returncode != 0:
+        raise DiagramError(f"Graphviz failed: {done.stderr.decode(errors='replace').strip().splitlines()[:1]}")
+    return done.stdout
+
+
+def _diamond(x: float, y: float, w: float, h: float) -> str:
+    return f"{x},{y - h / 2} {x + w / 2},{y} {x},{y + h / 2} {x - w / 2},{y}"
+
+
+def _svg(d: Diagram, placed: Placed) -> str:
+    """The same structure Graphviz writes (``<g class="node"><title>id</title>``), so one set
+    of checks reads both."""
+    top = 24.0 if d.title else 0.0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{placed.width:.0f}" height="{placed.height + top:.0f}" '
+        f'viewBox="0 0 {placed.width:.0f} {placed.height + top:.0f}" font-family="Helvetica,Arial,sans-serif">',
+        "<defs>",
+    ]
+    for tone, colour in EDGE_COLOURS.items():
+        out.append(
+            f'<marker id="arrow-{tone}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+            f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+        )
+    out.append("</defs>")
+    out.append('<rect width="100%" height="100%" fill="white"/>')
+    if d.title:
+        out.append(
+            f'<text x="{placed.width / 2:.1f}" y="17" text-anchor="middle" font-size="14">{escape(d.title)}</text>'
+        )
+    out.append(f'<g transform="translate(0,{top})">')
+    for route in placed.routes:
+        colour = EDGE_COLOURS[route.edge.tone]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in route.points)
+        mid = (
+            route.points[len(route.points) // 2]
+            if len(route.points) > 2
+            else (
+                (route.points[0][0] + route.points[-1][0]) / 2,
+                (route.points[0][1] + route.points[-1][1]) / 2,
+            )
+        )
+        out.append(
+            f'<g class="edge"><title>{escape(route.edge.source)}-&gt;{escape(route.edge.target)}</title>'
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.2" '
+            f'marker-end="url(#arrow-{route.edge.tone})"/>'
+            f'<text x="{mid[0] + 4:.1f}" y="{mid[1] - 3:.1f}" font-size="9" fill="{colour}">'
+            f"{escape(route.edge.label)}</text></g>"
+        )
+    for box in placed.boxes:
+        fill, border = STYLES[box.node.family]
+        x0, y0 = box.x - box.w / 2, box.y - box.h / 2
+        if box.node.family == "start":
+            shape = f'<ellipse cx="{box.x:.1f}" cy="{box.y:.1f}" rx="{box.w / 2:.1f}" ry="{box.h / 2:.1f}" '
+        elif box.node.decision:
+            shape = f'<polygon points="{_diamond(box.x, box.y, box.w, box.h)}" '
+        else:
+            shape = f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="6" '
+        out.append(f'<g class="node"><title>{escape(box.node.id)}</title>{shape}fill="{fill}" stroke="{border}"/>')
+        first = box.y - (len(box.node.lines) - 1) * LINE_H / 2 + 4
+        for n, line in enumerate(box.node.lines):
+            out.append(
+                f'<text x="{box.x:.1f}" y="{first + n * LINE_H:.1f}" text-anchor="middle" font-size="11">'
+                f"{escape(line)}</text>"
+            )
+        out.append("</g>")
+    out.append("</g></svg>")
+    return "\n".join(out) + "\n"
+
+
+def _png(placed: Placed) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    scale = 2  # drawn at twice the size: crisp text on high-density screens
+    image = Image.new("RGB", (int(placed.width * scale) + 1, int(placed.height * scale) + 1), "white")
+    draw = ImageDraw.Draw(image)
+    font, small = _font(ImageFont, 11 * scale), _font(ImageFont, 9 * scale)
+    for route in placed.routes:
+        colour = EDGE_COLOURS[route.edge.tone]
+        points = [(x * scale, y * scale) for x, y in route.points]
+        draw.line(points, fill=colour, width=scale)
+        (x1, y1), (x2, y2) = points[-2], points[-1]
+        _arrow_head(draw, (x1, y1), (x2, y2), colour, 7 * scale)
+        mid = points[len(points) // 2] if len(points) > 2 else ((x1 + x2) / 2, (y1 + y2) / 2)
+        draw.text((mid[0] + 4 * scale, mid[1] - 12 * scale), route.edge.label, fill=colour, font=small)
+    for box in placed.boxes:
+        fill, border = STYLES[box.node.family]
+        x, y, w, h = box.x * scale, box.y * scale, box.w * scale, box.h * scale
+        if box.node.family == "start":
+            draw.ellipse((x - w / 2, y - h / 2, x + w / 2, y + h / 2), fill=fill, outline=border, width=scale)
+        elif box.node.decision:
+            corners = [(x, y - h / 2), (x + w / 2, y), (x, y + h / 2), (x - w / 2, y)]
+            draw.polygon(corners, fill=fill, outline=border, width=scale)
+        else:
+            draw.rounded_rectangle((x - w / 2, y - h / 2, x + w / 2, y + h / 2), 6 * scale, fill, border, scale)
+        text = "\n".join(box.node.lines)
+        draw.multiline_text((x, y), text, fill="black", font=font, anchor="mm", align="center", spacing=3 * scale)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _font(image_font, size: int):  # type: ignore[no-untyped-def]
+    # A system DejaVu Sans has the accents and symbols of real task names; Pillow's own font
+    # (always there) lacks some of them.
+    try:
+        return image_font.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return image_font.load_default(size=size)
+
+
+def _arrow_head(draw, start: tuple[float, float], end: tuple[float, float], colour: str, length: float) -> None:  # type: ignore[no-untyped-def]
+    import math
+
+    angle = math.atan2(end[1] - start[1], end[0] - start[0])
+    left = (end[0] - length * math.cos(angle - 0.4), end[1] - length * math.sin(angle - 0.4))
+    right = (end[0] - length * math.cos(angle + 0.4), end[1] - length * math.sin(angle + 0.4))
+    draw.polygon([end, left, right], fill=colour)
