@@ -20,9 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("paused_reason", sa.Text(), nullable=True))
         batch.add_column(sa.Column("max_concurrency", sa.Integer(), nullable=True))
-        batch.create_check_constraint(
-            "max_concurrency", "max_concurrency IS NULL OR max_concurrency BETWEEN 1 AND 200"
-        )
+        batch.create_check_constraint("max_concurrency", "max_concurrency IS NULL OR max_concurrency BETWEEN 1 AND 200")
     # Customers paused before this revision were paused for their last error.
     op.execute("UPDATE customers SET paused_reason = last_sync_error WHERE sync_status = 'paused'")
 
