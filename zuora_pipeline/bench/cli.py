@@ -11,7 +11,7 @@ from zuora_pipeline.bench.env import BenchEnv, bench_env
 from zuora_pipeline.bench.report import table, write_json
 from zuora_pipeline.bench.results import ScenarioResult
 
-SCENARIOS = ("full", "incremental", "changed", "memory", "warehouse", "tick", "fleet")
+SCENARIOS = ("full", "incremental", "changed", "memory", "warehouse", "search", "tick", "fleet")
 NEEDS_FULL = {"incremental", "changed"}
 NEEDS_BASELINE = {"full", "incremental", "changed", "memory", "fleet"}
 
@@ -55,6 +55,8 @@ def _run_one(
         return scenarios.memory(env, scale, baseline)
     if name == "warehouse":
         return warehouse_scenario.warehouse(env, scale)
+    if name == "search":
+        return warehouse_scenario.search(env, scale, repeat)
     if name == "tick":
         return orchestration.tick(env, scale, max(repeat, 3))
     return orchestration.fleet(env, scale, baseline)

@@ -22,7 +22,7 @@ from zuora_pipeline.sync.hashing import export_hash
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.engine import create_warehouse_engine
-from zuora_pipeline.warehouse.schema import workflows
+from zuora_pipeline.warehouse.schema import task_search_text, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.warehouse.upsert import upsert
 
@@ -171,3 +171,58 @@ def _row_by_row(engine: sa.Engine, customer_id: int, rows: int) -> float:
                 batch_size=1,
             )
     return len(sample) / (time.perf_counter() - started)
+
+
+SEARCH_PLANTED = "https://leak.example.net/planted-hook"
+SEARCH_PLANTED_EVERY = 4_000  # one task in 4,000 carries the planted URL
+
+
+def search(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
+    """``search`` for a rare callout URL among 200,000 tasks (the tasks of ``warehouse``)."""
+    from zuora_pipeline.warehouse import search as task_search
+
+    total = max(TASKS_PER_WORKFLOW * 10, int(TOTAL_TASKS * scale))
+    n_workflows = total // TASKS_PER_WORKFLOW
+    with _postgres(env) as (engine, on_pg):
+        customer = _seed(engine, env.unique("search"), n_workflows)
+        extract_tasks(engine, customer=customer)
+        with write_transaction(engine) as conn:
+            planted = conn.execute(
+                sa.text(
+                    "UPDATE tasks SET data = json_object('url', :url) WHERE id % :every = 0"
+                    if not on_pg
+                    else "UPDATE tasks SET data = jsonb_build_object('url', CAST(:url AS text)) WHERE id % :every = 0"
+                ),
+                {"url": SEARCH_PLANTED, "every": SEARCH_PLANTED_EVERY},
+            ).rowcount
+            if on_pg:
+                conn.execute(sa.text("ANALYZE tasks"))
+        timings = []
+        for _ in range(max(repeat, 5)):
+            with engine.connect() as conn, measured() as one:
+                hits = task_search.search(conn, "leak.example.net/planted", limit=10_000)
+            timings.append(one.wall_s)
+        plan = ""
+        if on_pg:
+            with engine.connect() as conn:
+                pattern = "%leak.example.net/planted%"
+                plan = "\n".join(
+                    conn.execute(
+                        sa.text(f"EXPLAIN SELECT id FROM tasks WHERE {task_search_text()} ILIKE :p"),
+                        {"p": pattern},
+                    ).scalars()
+                )
+    timings.sort()
+    median = timings[len(timings) // 2]
+    uses_index = "ix_tasks_search_text" in plan
+    return ScenarioResult(
+        name="search",
+        workload=f"`search` for a URL planted in {planted:,} of {total:,} tasks "
+        f"({'PostgreSQL' if on_pg else 'SQLite'}), median of {len(timings)}",
+        target="< 1 s on PostgreSQL, from the trigram index",
+        wall_s=median,
+        met=on_pg and median < 1.0 and uses_index and len(hits) == planted,
+        repetitions=len(timings),
+        notes=[] if on_pg else ["no PostgreSQL reachable: measured on the bench's SQLite warehouse"],
+        extra={"hits": len(hits), "planted": planted, "uses_trigram_index": uses_index, "timings_s": timings},
+    )

@@ -14,6 +14,7 @@ from zuora_pipeline.cli.customers import customers_group, secret_key_command
 from zuora_pipeline.cli.db import db_group
 from zuora_pipeline.cli.demo import demo_command
 from zuora_pipeline.cli.errors import ReadableErrorsGroup
+from zuora_pipeline.cli.search import search_command
 from zuora_pipeline.cli.sync import sync_command, tasks_group
 from zuora_pipeline.cli.workflows import workflows_group
 from zuora_pipeline.simulator.cli import simulator_group
@@ -32,6 +33,7 @@ main.add_command(tasks_group)
 main.add_command(workflows_group)
 main.add_command(changes_command)
 main.add_command(compare_command)
+main.add_command(search_command)
 main.add_command(simulator_group)
 main.add_command(demo_command)
 

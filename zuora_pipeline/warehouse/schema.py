@@ -239,10 +239,17 @@ workflow_changes = sa.Table(
     sa.Index("ix_workflow_changes_changed_at", "changed_at"),
 )
 
+
 # What `search` matches (warehouse/search.py): a task's name and parameters as one text. On
 # PostgreSQL a pg_trgm GIN index on exactly this expression serves substring (ILIKE) matches;
 # SQLite has no such index and scans.
-TASK_SEARCH_TEXT = "COALESCE(name, '') || ' ' || COALESCE(CAST(data AS TEXT), '')"
+def task_search_text(qualifier: str = "") -> str:
+    """Spelled with literal constants, not bound parameters, so that PostgreSQL's planner sees
+    the very expression the index was built on."""
+    return f"COALESCE({qualifier}name, '') || ' ' || COALESCE(CAST({qualifier}data AS TEXT), '')"
+
+
+TASK_SEARCH_TEXT = task_search_text()
 sa.Index(
     "ix_tasks_search_text",
     sa.text(f"({TASK_SEARCH_TEXT}) gin_trgm_ops"),

@@ -1,0 +1,104 @@
+"""``search``: tasks of live workflows whose name or parameters contain a text, across customers.
+
+The match is a case-insensitive substring of the task's name and of its parameters as JSON text
+(``ILIKE '%text%'``), which PostgreSQL answers from the ``ix_tasks_search_text`` trigram index
+(three characters or more); SQLite scans. Where it matched is worked out here, per hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from zuora_pipeline.warehouse.schema import customers, task_search_text, tasks, workflows
+
+DEFAULT_LIMIT = 1000
+_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class Hit:
+    customer: str
+    workflow_id: int
+    workflow_name: str
+    task_id: int
+    task_name: str | None
+    action_type: str | None
+    matched: tuple[str, ...]  # "name", "parameters.url", ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "workflow_id": self.workflow_id,
+            "workflow_name": self.workflow_name,
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "action_type": self.action_type,
+            "matched": list(self.matched),
+        }
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def _paths(value: Any, needle: str, path: str) -> Iterator[str]:
+    """Where in a parameters document ``needle`` (casefolded) occurs: keys or string values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}"
+            if needle in str(key).casefold():
+                yield child
+            yield from _paths(item, needle, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, needle, f"{path}[{index}]")
+    elif value is not None and needle in str(value).casefold():
+        yield path
+
+
+def search(
+    conn: sa.Connection,
+    text: str,
+    *,
+    customer_ids: Sequence[int] | None = None,
+    action_type: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Hit]:
+    if not text.strip():
+        raise ValueError("search text is empty")
+    t, w, c = tasks, workflows, customers
+    haystack = sa.literal_column(task_search_text("tasks."), type_=sa.Text)
+    query = (
+        sa.select(c.c.name, w.c.zuora_id, w.c.name, t.c.zuora_id, t.c.name, t.c.action_type, t.c.data)
+        .select_from(t.join(w, w.c.id == t.c.workflow_id).join(c, c.c.id == w.c.customer_id))
+        .where(w.c.deleted_at.is_(None), haystack.ilike(_like_pattern(text), escape=_ESCAPE))
+        .order_by(c.c.name, w.c.name, w.c.zuora_id, t.c.zuora_id)
+        .limit(limit)
+    )
+    if customer_ids is not None:
+        query = query.where(w.c.customer_id.in_(list(customer_ids)))
+    if action_type is not None:
+        query = query.where(t.c.action_type == action_type)
+    needle = text.casefold()
+    hits = []
+    for customer, workflow_id, workflow_name, task_id, task_name, action, data in conn.execute(query):
+        matched = (["name"] if task_name and needle in task_name.casefold() else []) + list(
+            _paths(data, needle, "parameters")
+        )
+        hits.append(
+            Hit(
+                customer,
+                int(workflow_id),
+                workflow_name,
+                int(task_id),
+                task_name,
+                action,
+                tuple(matched or ["parameters"]),
+            )
+        )
+    return hits
