@@ -82,7 +82,7 @@ def _run_one(
 def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int, scale: float) -> None:
     """Measure the sync against the DESIGN.md §6 lower bound on a local simulator.
 
-    Runs the given scenarios (all seven by default) and prints one row per scenario, with the
+    Runs the given scenarios (all eight by default) and prints one row per scenario, with the
     sequential baseline (concurrency 1, every workflow exported) beside each.
     """
     names = list(scenario) or list(SCENARIOS)

@@ -174,7 +174,7 @@ def _row_by_row(engine: sa.Engine, customer_id: int, rows: int) -> float:
 
 
 SEARCH_PLANTED = "https://leak.example.net/planted-hook"
-SEARCH_PLANTED_EVERY = 4_000  # one task in 4,000 carries the planted URL
+SEARCH_PLANTED_TASKS = 50  # about this many tasks carry the planted URL, at any scale
 
 
 def search(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
@@ -193,7 +193,7 @@ def search(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
                     if not on_pg
                     else "UPDATE tasks SET data = jsonb_build_object('url', CAST(:url AS text)) WHERE id % :every = 0"
                 ),
-                {"url": SEARCH_PLANTED, "every": SEARCH_PLANTED_EVERY},
+                {"url": SEARCH_PLANTED, "every": max(2, total // SEARCH_PLANTED_TASKS)},
             ).rowcount
             if on_pg:
                 conn.execute(sa.text("ANALYZE tasks"))

@@ -20,3 +20,11 @@ def test_bench_runs_tiny_scenarios_and_prints_the_table(tmp_path) -> None:  # ty
     assert set(rows) == {"full", "incremental"}
     assert rows["incremental"]["extra"]["export_requests"] == 0
     assert rows["full"]["baseline_s"] > 0 and rows["full"]["bound_s"] > 0
+
+
+def test_bench_search_finds_every_planted_task(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(main, ["bench", "search", "--scale", "0.01", "--repeat", "1", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(out.read_text())
+    assert row["extra"]["planted"] > 0 and row["extra"]["hits"] == row["extra"]["planted"]
