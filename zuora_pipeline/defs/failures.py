@@ -1,8 +1,11 @@
 """Turning a failed step into the customer's state and a Dagster failure.
 
-Credential problems and operator decisions are not retried (``allow_retries=False``): retrying
-bad credentials would only burn Zuora's token quota. Everything else is re-raised for the
-asset's RetryPolicy.
+A deterministic error (bad credentials, a missing or wrong secret key, a refused origin, a
+pagination loop, a 4xx other than 429, a listing that stayed malformed through the client's
+retries) would fail the same way minutes later: it becomes ``Failure(allow_retries=False)`` with
+its one-line message at once. A transient one (5xx, timeouts, dropped connections, 429s outlasting
+the client's budget, a listing that changed mid-walk, the warehouse's connection) is re-raised for
+the asset's RetryPolicy. Zuora errors are classified by ``zuora.ERROR_HANDLING``; the others here.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ from zuora_pipeline.steps.workflows import NoListingError
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
-from zuora_pipeline.zuora import UnsafeBaseUrlError, ZuoraAuthenticationError
+from zuora_pipeline.zuora import ZuoraAuthenticationError, ZuoraError, handling
 
-_FINAL = (SecretKeyError, NoListingError, UnsafeBaseUrlError)
+# Errors from outside the Zuora client that would fail the same way on a retry. Anything else
+# (warehouse connection errors among them) keeps the RetryPolicy.
+_DETERMINISTIC: tuple[type[Exception], ...] = (SecretKeyError, NoListingError)
+
+
+def is_deterministic(exc: BaseException) -> bool:
+    """True if retrying the step cannot help: fail it at once."""
+    if isinstance(exc, ZuoraError):
+        return not handling(exc).retry_later
+    return isinstance(exc, _DETERMINISTIC)
 
 
 def _record(engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool) -> None:
@@ -52,12 +64,16 @@ def customer_step(engine: sa.Engine, customer: Customer, run_id: str) -> Iterato
             metadata={"customer": customer.name, "paused": True},
             allow_retries=False,
         ) from None
-    except _FINAL as exc:
-        _record(engine, customer, run_id, str(exc), pause=False)
-        raise dg.Failure(description=str(exc), metadata={"customer": customer.name}, allow_retries=False) from None
     except Exception as exc:
-        _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", pause=False)
-        raise
+        if not is_deterministic(exc):
+            _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", pause=False)
+            raise
+        _record(engine, customer, run_id, str(exc), pause=False)
+        raise dg.Failure(
+            description=f"{exc} (not retried: it would fail the same way)",
+            metadata={"customer": customer.name},
+            allow_retries=False,
+        ) from None
 
 
 def load_customer(engine: sa.Engine, name: str) -> Customer:

@@ -7,6 +7,11 @@ must not be locked for the length of a download). What the assets publish (the l
 promoted exports, the sync record) commits in one transaction at the end, so a failed walk (loop,
 malformed page, bad credentials) leaves the previous listing and exports exactly as they were.
 
+An export that failed in a way another request may fix (5xx, timeout or dropped connection after
+the client's retries, a malformed body) is fetched again, in up to ``REFETCH_ROUNDS`` further
+passes after a short pause, before it counts as an error: one sync through a few percent of faults
+still leaves the customer complete. A 404 or an export missing a required field counts at once.
+
 Before the listing may drive deletions, every stored workflow missing from it is confirmed gone
 with ``GET /workflows/{id}``: page-number pagination skips an entry when a workflow is deleted
 mid-walk, and a skipped entry must not turn into a soft delete.
@@ -18,7 +23,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,15 +37,21 @@ from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
 from zuora_pipeline.zuora import (
+    ExportOutcome,
     WorkflowPage,
     ZuoraAuthenticationError,
     ZuoraClient,
+    ZuoraListingChangedError,
     ZuoraMalformedResponseError,
     ZuoraNotFoundError,
-    ZuoraPaginationError,
+    handling,
 )
 
 EXPORT_BATCH = 100
+# Further passes over the exports that failed transiently, each after REFETCH_PAUSE_S x its number
+# (the client's own retries already waited out seconds-long blips; this outlasts a short burst).
+REFETCH_ROUNDS = 2
+REFETCH_PAUSE_S = 1.0
 _DONE = object()
 
 
@@ -57,6 +68,8 @@ class FetchResult:
     unchanged_skipped: int = 0
     errors: int = 0
     malformed_exports: int = 0
+    # Exports that failed transiently and were downloaded on a further pass of this sync.
+    exports_refetched: int = 0
     vanished_confirmed: int = 0
     page_numbers: list[int] = field(default_factory=list)
     distinct_ids: int = 0
@@ -122,6 +135,9 @@ def fetch_workflow_definitions(
     run_id: str,
     full_refresh: bool = False,
     batch_size: int = EXPORT_BATCH,
+    refetch_rounds: int = REFETCH_ROUNDS,
+    refetch_pause_s: float = REFETCH_PAUSE_S,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FetchResult:
     started = time.monotonic()
     result = FetchResult()
@@ -175,38 +191,59 @@ def fetch_workflow_definitions(
                     raw.stage_exports(conn, customer.id, batch, run_id=run_id, at=now)
                 batch.clear()
 
-        try:
-            for outcome in client.export_workflows(changed_ids()):
-                if outcome.error is not None:
-                    if isinstance(outcome.error, ZuoraAuthenticationError):
-                        raise outcome.error
-                    # The last good export stays; the workflow is retried on the next sync
-                    # because its stored fingerprint still differs from the listing.
-                    result.errors += 1
-                    if isinstance(outcome.error, ZuoraMalformedResponseError):
-                        result.malformed_exports += 1
-                    if len(result.error_samples) < 5:
-                        result.error_samples.append(str(outcome.error))
-                    continue
-                export = outcome.export
-                assert export is not None
-                batch.append(
-                    raw.RawExport(
-                        zuora_id=outcome.workflow_id,
-                        content=export.content.decode("utf-8"),
-                        export_hash=export_hash(export.data),
-                        list_fingerprint=fingerprints[outcome.workflow_id],
-                        # Distinct ids: the tasks table keeps one row per task id.
-                        task_count=len({task.id for task in export.model.tasks}),
-                    )
+        def take(outcome: ExportOutcome, *, last_try: bool, refetch: bool) -> bool:
+            """Stage a downloaded export, or count its error; False if it is worth another pass."""
+            error = outcome.error
+            if error is not None:
+                if isinstance(error, ZuoraAuthenticationError):
+                    raise error
+                if not last_try and handling(error).fetch_again:
+                    return False
+                # The last good export stays; the workflow is retried on the next sync
+                # because its stored fingerprint still differs from the listing.
+                result.errors += 1
+                if isinstance(error, ZuoraMalformedResponseError):
+                    result.malformed_exports += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(str(error))
+                return True
+            export = outcome.export
+            assert export is not None
+            batch.append(
+                raw.RawExport(
+                    zuora_id=outcome.workflow_id,
+                    content=export.content.decode("utf-8"),
+                    export_hash=export_hash(export.data),
+                    list_fingerprint=fingerprints[outcome.workflow_id],
+                    # Distinct ids: the tasks table keeps one row per task id.
+                    task_count=len({task.id for task in export.model.tasks}),
                 )
-                result.exports_downloaded += 1
-                if outcome.workflow_id in known:
-                    result.exports_updated += 1
-                else:
-                    result.exports_created += 1
-                if len(batch) >= batch_size:
-                    stage()
+            )
+            result.exports_downloaded += 1
+            if refetch:
+                result.exports_refetched += 1
+            if outcome.workflow_id in known:
+                result.exports_updated += 1
+            else:
+                result.exports_created += 1
+            if len(batch) >= batch_size:
+                stage()
+            return True
+
+        def export_pass(ids: Iterable[int], *, last_try: bool, refetch: bool) -> list[int]:
+            return [
+                outcome.workflow_id
+                for outcome in client.export_workflows(ids)
+                if not take(outcome, last_try=last_try, refetch=refetch)
+            ]
+
+        try:
+            again = export_pass(changed_ids(), last_try=refetch_rounds == 0, refetch=False)
+            for round_number in range(1, refetch_rounds + 1):
+                if not again:
+                    break
+                sleep(refetch_pause_s * round_number)
+                again = export_pass(again, last_try=round_number == refetch_rounds, refetch=True)
         finally:
             walker.stop()
         stage()
@@ -246,7 +283,7 @@ def fetch_workflow_definitions(
 
 
 def _confirm_vanished(customer: Customer, client: ZuoraClient, vanished: list[int]) -> int:
-    """Raise ZuoraPaginationError if a stored workflow missing from the listing still exists.
+    """Raise ZuoraListingChangedError if a stored workflow missing from the listing still exists.
 
     Every one is checked (with the client's bounded concurrency): a deletion the listing cannot
     prove is not made."""
@@ -263,7 +300,7 @@ def _confirm_vanished(customer: Customer, client: ZuoraClient, vanished: list[in
     with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
         for zuora_id, still_there in zip(vanished, pool.map(exists, vanished), strict=True):
             if still_there:
-                raise ZuoraPaginationError(
+                raise ZuoraListingChangedError(
                     f"customer {customer.name!r}: workflow {zuora_id} exists but was missing from "
                     "the listing (workflows changed while the pages were walked); the listing is "
                     "not trusted and nothing was deleted. The step retry lists again.",

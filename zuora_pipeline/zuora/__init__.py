@@ -7,10 +7,13 @@ from .auth import DEFAULT_TOKEN_CACHE, CachedToken, TokenCache
 from .client import ZuoraClient
 from .dates import parse_zuora_datetime
 from .errors import (
+    ERROR_HANDLING,
+    Handling,
     UnsafeBaseUrlError,
     ZuoraAuthenticationError,
     ZuoraConnectionError,
     ZuoraError,
+    ZuoraListingChangedError,
     ZuoraMalformedResponseError,
     ZuoraNotFoundError,
     ZuoraPaginationError,
@@ -18,6 +21,7 @@ from .errors import (
     ZuoraRequestError,
     ZuoraServerError,
     ZuoraValidationError,
+    handling,
     parse_error_body,
 )
 from .metrics import ClientMetrics
@@ -40,6 +44,7 @@ from .urls import ZUORA_REST_HOSTS, allowed_hosts_from_env, check_base_url
 
 __all__ = [
     "DEFAULT_TOKEN_CACHE",
+    "ERROR_HANDLING",
     "ZUORA_REST_HOSTS",
     "ActiveVersion",
     "CachedToken",
@@ -49,6 +54,7 @@ __all__ = [
     "ExportOutcome",
     "ExportTask",
     "ExportWorkflow",
+    "Handling",
     "InactiveVersion",
     "Linkage",
     "Pagination",
@@ -63,6 +69,7 @@ __all__ = [
     "ZuoraClient",
     "ZuoraConnectionError",
     "ZuoraError",
+    "ZuoraListingChangedError",
     "ZuoraMalformedResponseError",
     "ZuoraNotFoundError",
     "ZuoraPaginationError",
@@ -72,6 +79,7 @@ __all__ = [
     "ZuoraValidationError",
     "allowed_hosts_from_env",
     "check_base_url",
+    "handling",
     "parse_error_body",
     "parse_retry_after",
     "parse_zuora_datetime",

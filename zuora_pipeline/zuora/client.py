@@ -444,6 +444,49 @@ class ZuoraClient:
             )
         return data
 
+    def _page_shape(self, response: httpx.Response, body: dict[str, Any], endpoint: str, what: str) -> None:
+        raw_items = body.get("data")
+        if not isinstance(raw_items, list):
+            problem = "has no `data` array" if raw_items is None else "has a `data` that is not an array"
+            body_excerpt = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
+            raise self._err(
+                ZuoraMalformedResponseError,
+                f"{what} ({endpoint}) {problem}: {body_excerpt!r}",
+                endpoint,
+                response.status_code,
+                body_excerpt=body_excerpt,
+            )
+
+    def _get_json(
+        self,
+        kind: str,
+        url: str,
+        endpoint: str,
+        what: str,
+        shape: Callable[[httpx.Response, dict[str, Any], str, str], None] | None = None,
+    ) -> dict[str, Any]:
+        """GET and decode, asking again (with the client's backoff and budget) while the body is
+        malformed: a proxy's error page or a truncated body is usually gone on the next request.
+        A malformed body that persists through the attempts is raised as it is."""
+        failures = 0
+        while True:
+            response = self._call(kind, url, endpoint=endpoint)
+            try:
+                body = self._decode(response, endpoint, what)
+                if shape is not None:
+                    shape(response, body, endpoint, what)
+                return body
+            except ZuoraMalformedResponseError as exc:
+                failures += 1
+                persisted = exc
+
+                def give_up(exc: ZuoraMalformedResponseError = persisted, tries: int = failures) -> ZuoraError:
+                    exc.message = f"{exc.message} (in each of {tries} attempt(s))" if tries > 1 else exc.message
+                    exc.args = (exc.message,)
+                    return exc
+
+                self._wait_or_give_up(failures, self._backoff.exponential(failures), "malformed", give_up)
+
     # -- public API ----------------------------------------------------------------------------
 
     def iter_workflow_pages(self) -> Iterator[WorkflowPage]:
@@ -456,20 +499,9 @@ class ZuoraClient:
             number += 1
             guard.before_request(number, url)
             endpoint = f"GET {url_path(url)}"
-            response = self._call("list", url, endpoint=endpoint)
             what = f"list page {number}"
-            body = self._decode(response, endpoint, what)
-            raw_items = body.get("data")
-            if not isinstance(raw_items, list):
-                problem = "has no `data` array" if raw_items is None else "has a `data` that is not an array"
-                body_excerpt = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
-                raise self._err(
-                    ZuoraMalformedResponseError,
-                    f"{what} ({endpoint}) {problem}: {body_excerpt!r}",
-                    endpoint,
-                    response.status_code,
-                    body_excerpt=body_excerpt,
-                )
+            body = self._get_json("list", url, endpoint, what, self._page_shape)
+            raw_items = body["data"]
             items = [
                 parse_list_item(
                     raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})"
@@ -491,8 +523,7 @@ class ZuoraClient:
     def get_workflow(self, workflow_id: int | str) -> WorkflowListItem:
         wid = workflow_id_int(workflow_id)
         endpoint = f"GET /workflows/{wid}"
-        response = self._call("get", f"{self.base_url}/workflows/{wid}", endpoint=endpoint)
-        data = self._decode(response, endpoint, f"workflow {wid}")
+        data = self._get_json("get", f"{self.base_url}/workflows/{wid}", endpoint, f"workflow {wid}")
         return parse_model(WorkflowListItem, data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
 
     def export_workflow(self, workflow_id: int | str, *, version: str | None = None) -> WorkflowExport:

@@ -7,6 +7,8 @@ from already-scrubbed text: no error may ever contain a client secret or an acce
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MAX_EXCERPT = 200
 
 
@@ -103,6 +105,11 @@ class ZuoraPaginationError(ZuoraError):
     """The listing cannot be trusted: a next_page loop, repeated ids, a page cap or a foreign next_page."""
 
 
+class ZuoraListingChangedError(ZuoraPaginationError):
+    """Workflows were added or deleted while the pages were walked (ids shifted between pages, or a
+    workflow missing from the listing still exists): listing again later is expected to succeed."""
+
+
 class ZuoraRequestError(ZuoraError):
     """Any other 4xx (or a redirect): the request itself is wrong, retrying cannot help."""
 
@@ -113,6 +120,46 @@ class ZuoraConnectionError(ZuoraError):
 
 class UnsafeBaseUrlError(ZuoraError, ValueError):
     """A base URL (or next_page URL) outside Zuora's hosts and the operator's allow-list."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What each error means for the caller: worth another request within the run, and worth a step
+# retry minutes later. The one table every layer above consults (by type, most specific first).
+
+
+@dataclass(frozen=True)
+class Handling:
+    fetch_again: bool  # another request within this run may succeed (a lost or garbled answer)
+    retry_later: bool  # transient: a retry minutes later may succeed; False = fail fast
+
+
+_FINAL = Handling(fetch_again=False, retry_later=False)
+
+ERROR_HANDLING: dict[type[ZuoraError], Handling] = {
+    # The request, the credentials or the tenant's answer is wrong: it would fail the same way.
+    ZuoraAuthenticationError: _FINAL,
+    UnsafeBaseUrlError: _FINAL,
+    ZuoraPaginationError: _FINAL,  # loop, page cap, ids repeated within a page, foreign next_page
+    ZuoraRequestError: _FINAL,  # a 4xx other than 401/404/429, or a redirect
+    ZuoraNotFoundError: _FINAL,
+    ZuoraValidationError: _FINAL,  # valid JSON missing a required field: Zuora sends it so each time
+    # Invalid JSON or no `data` array: a proxy's error page or a truncated body is worth another
+    # request, but one that persisted through those is what the tenant serves.
+    ZuoraMalformedResponseError: Handling(fetch_again=True, retry_later=False),
+    # The listing moved under the walk: walking it again (a step retry) is the remedy.
+    ZuoraListingChangedError: Handling(fetch_again=False, retry_later=True),
+    # Zuora or the network was unwell for longer than the client's retries.
+    ZuoraServerError: Handling(fetch_again=True, retry_later=True),
+    ZuoraConnectionError: Handling(fetch_again=True, retry_later=True),
+    ZuoraRateLimitedError: Handling(fetch_again=True, retry_later=True),
+}
+
+
+def handling(error: ZuoraError) -> Handling:
+    for cls in type(error).__mro__:
+        if cls in ERROR_HANDLING:
+            return ERROR_HANDLING[cls]  # type: ignore[index]
+    return _FINAL  # a ZuoraError subclass nobody classified: do not loop on the unknown
 
 
 # ---------------------------------------------------------------------------------------------

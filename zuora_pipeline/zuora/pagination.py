@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from .errors import ZuoraPaginationError
+from .errors import ZuoraListingChangedError, ZuoraPaginationError
 from .urls import url_path
 
 
@@ -35,10 +35,10 @@ class PageWalkGuard:
     def ids(self) -> set[int]:
         return set(self._ids)
 
-    def _error(self, message: str, url: str) -> ZuoraPaginationError:
-        return ZuoraPaginationError(
-            f"customer {self.customer!r}: {message}", customer=self.customer, endpoint=f"GET {url_path(url)}"
-        )
+    def _error(
+        self, message: str, url: str, cls: type[ZuoraPaginationError] = ZuoraPaginationError
+    ) -> ZuoraPaginationError:
+        return cls(f"customer {self.customer!r}: {message}", customer=self.customer, endpoint=f"GET {url_path(url)}")
 
     def before_request(self, number: int, url: str) -> None:
         if number > self.max_pages:
@@ -69,10 +69,14 @@ class PageWalkGuard:
                 url,
             )
         if seen:
+            # Page-number pagination shifts entries when workflows are added mid-walk: some ids
+            # of the previous page come round again. Walking again later gives a clean listing.
             raise self._error(
                 f"page {number} ({url_path(url)}) repeats {len(seen)} id(s) already listed, e.g. "
-                f"{seen[0]} on page {self._ids[seen[0]]}; the listing cannot be trusted",
+                f"{seen[0]} on page {self._ids[seen[0]]} (workflows changed while the pages were "
+                "walked); the listing cannot be trusted",
                 url,
+                ZuoraListingChangedError,
             )
         for i in page_ids:
             self._ids[i] = number

@@ -155,7 +155,8 @@ def resolve_next_page(next_page: str, base_url: str, *, customer: str | None = N
         raise ZuoraPaginationError(
             f"customer {customer!r}: page {page} points next_page at another origin "
             f"({target.scheme}://{target.host}{':' + str(target.port) if target.port else ''}); "
-            f"refusing to send the token outside {base_url}",
+            f"refusing to send the token outside {base_url}. If the tenant's API is served from "
+            "there, make that the customer's base URL (`zuora-pipeline customers update NAME --base-url ...`)",
             customer=customer,
             endpoint="GET /workflows",
         )

@@ -8,6 +8,7 @@ import pytest
 
 from zuora_pipeline.zuora import (
     ClientSettings,
+    ZuoraListingChangedError,
     ZuoraMalformedResponseError,
     ZuoraPaginationError,
     ZuoraValidationError,
@@ -96,10 +97,10 @@ def test_page_repeating_only_seen_ids_is_a_loop() -> None:
         walk(fake)
 
 
-def test_duplicate_ids_across_pages() -> None:
+def test_ids_shifting_across_pages_mean_the_listing_changed() -> None:
     fake = FakeZuora()
     fake.add_fault(pages_fault({1: page([1, 2], "/workflows?page=2"), 2: page([2, 3], None)}))
-    with pytest.raises(ZuoraPaginationError, match="repeats 1 id.*cannot be trusted"):
+    with pytest.raises(ZuoraListingChangedError, match="repeats 1 id.*changed while the pages were walked"):
         walk(fake)
 
 

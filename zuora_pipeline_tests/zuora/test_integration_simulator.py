@@ -161,15 +161,30 @@ def test_transient_faults_are_retried(simulator: Any, sim_tenant: Callable[..., 
 
 
 @pytest.mark.usefixtures("sim_admin_reset")
-def test_malformed_page_is_a_clear_error(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+def test_a_once_malformed_page_is_asked_for_again(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
     t = sim_tenant(workflows=30)
     simulator.admin.add_fault_rules(
         [{"endpoint": "list", "fault": "malformed", "times": 1, "after": 1, "tenant": t.name}]
     )
-    with client_for(simulator, t, page_length=10) as client, pytest.raises(ZuoraMalformedResponseError) as info:
+    with client_for(simulator, t, page_length=10, backoff_base=0.01) as client:
+        ids = walk_ids(client)
+    assert sorted(ids) == sorted(simulator.admin.truth(t.name))
+    assert client.metrics.as_dict()["retries_malformed"] == 1
+    assert client.metrics.requests_total("list") == 4
+
+
+def test_a_persistently_malformed_page_is_a_clear_error(simulator: Any, sim_tenant: Callable[..., Any]) -> None:
+    t = sim_tenant(workflows=30)
+    simulator.admin.add_fault_rules(
+        [{"endpoint": "list", "fault": "malformed", "times": 1000, "after": 1, "tenant": t.name}]
+    )
+    settings = {"page_length": 10, "backoff_base": 0.01, "max_attempts": 3}
+    with client_for(simulator, t, **settings) as client, pytest.raises(ZuoraMalformedResponseError) as info:
         walk_ids(client)
     assert "list page 2" in str(info.value) and "page=2" in str(info.value)
+    assert "in each of 3 attempt(s)" in str(info.value)
     assert info.value.customer == t.name
+    assert client.metrics.requests_total("list") == 1 + 3
 
 
 @pytest.mark.usefixtures("sim_admin_reset")

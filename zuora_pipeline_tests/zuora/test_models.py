@@ -1,9 +1,7 @@
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from zuora_pipeline.zuora import (
     ExportModel,
@@ -13,17 +11,9 @@ from zuora_pipeline.zuora import (
     ZuoraValidationError,
 )
 from zuora_pipeline.zuora.models import parse_export, parse_list_item, parse_model
+from zuora_pipeline_tests.fixtures.openapi import spec_example
 
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "zuora-openapi"
-
-
-def _example(spec: str, path: str, method: str = "get", status: str = "200") -> Any:
-    doc = yaml.safe_load((SPEC_DIR / spec).read_text())
-    # YAML may load status keys as ints (200) or strings ("200").
-    responses = {str(k): v for k, v in doc["paths"][path][method]["responses"].items()}
-    response = responses[status]
-    examples = response.get("examples") or {}
-    return examples.get("application/json", response.get("example"))
+_example = spec_example
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,8 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
         "total": result.exportable,
         "errors": result.errors,
         "exports_requested": result.exports_requested,
+        # Failed transiently, then downloaded on a further pass of the same sync.
+        "exports_refetched": result.exports_refetched,
         "without_active_version": result.without_active_version,
         "coverage": round(result.coverage, 6),
         "api_calls": _calls(result.api, "export", "get"),
