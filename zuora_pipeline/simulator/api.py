@@ -171,7 +171,8 @@ class WorkflowApi:
         reply = await self._fault_reply(fault, endpoint, raw_id, tenant, config, request)
         if reply is None:
             if endpoint == "list":
-                reply = self._list(request, tenant, config, empty=fault is not None and fault.kind == "empty")
+                kind = fault.kind if fault is not None else None
+                reply = self._list(request, tenant, config, empty=kind == "empty", loop=kind == "loop")
             elif endpoint == "get":
                 reply = self._get(raw_id, tenant, config)
             elif endpoint == "export":
@@ -281,7 +282,9 @@ class WorkflowApi:
         )
         return Reply(200, body, headers)
 
-    def _list(self, request: Request, tenant: Tenant, config: SimulatorConfig, *, empty: bool) -> Reply:
+    def _list(
+        self, request: Request, tenant: Tenant, config: SimulatorConfig, *, empty: bool, loop: bool = False
+    ) -> Reply:
         raw_page = request.query.get("page", "1")
         raw_length = request.query.get("page_length", str(DEFAULT_PAGE_LENGTH))
         page, page_length = _int_or_none(raw_page), _int_or_none(raw_length)
@@ -296,7 +299,9 @@ class WorkflowApi:
         ids = [] if empty else tenant.page_ids(page, page_length)
         has_next = not empty and page * page_length < len(tenant.order)
         pagination: dict[str, object] = {}
-        if has_next:
+        if loop:
+            pagination["next_page"] = f"{request.base_url()}/workflows?page={page}&page_length={page_length}"
+        elif has_next:
             pagination["next_page"] = f"{request.base_url()}/workflows?page={page + 1}&page_length={page_length}"
         elif config.last_page_next != "omit":
             pagination["next_page"] = None if config.last_page_next == "null" else ""

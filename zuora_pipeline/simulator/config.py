@@ -26,6 +26,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "404",
     "empty",
     "mutate",
+    "loop",  # list only: next_page names the page just served (a server ignoring `page`)
 )
 
 PageLengthOverMax = Literal["clamp", "reject"]

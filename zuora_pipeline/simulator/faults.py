@@ -24,6 +24,7 @@ from zuora_pipeline.simulator.config import (
 _ONLY_ON: dict[str, frozenset[str]] = {
     "empty": frozenset({"list"}),
     "mutate": frozenset({"list"}),
+    "loop": frozenset({"list"}),
     "404": frozenset({"get", "export", "versions"}),
 }
 

@@ -132,6 +132,16 @@ def test_mutate_fault_shifts_ids_between_pages(simulator, sim_admin_reset, tenan
     assert sim_admin_reset.stats()["faults_injected"] == {"mutate": 1}
 
 
+def test_loop_fault_points_next_page_at_the_page_just_served(simulator, sim_admin_reset, tenant):
+    sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "loop", "page": 2, "tenant": tenant.name}])
+    with api_client(simulator.base_url, tenant) as client:
+        first = client.get("/workflows?page=1&page_length=5").json()["pagination"]["next_page"]
+        looping = client.get("/workflows?page=2&page_length=5").json()
+    assert first.endswith("/workflows?page=2&page_length=5")
+    assert looping["pagination"]["next_page"] == first and len(looping["data"]) == 5
+    assert sim_admin_reset.stats()["faults_injected"] == {"loop": 1}
+
+
 def test_rule_after_times_and_targeting(simulator, sim_admin_reset, tenant):
     target, other = _exportable(simulator, tenant)[:2]
     sim_admin_reset.add_fault_rules(
