@@ -43,6 +43,7 @@ def test_a_listed_workflow_whose_export_404s_keeps_its_row_and_last_good_export(
 
     assert outcome.success, outcome.error
     assert outcome.stats["errors"] == 1
+    assert admin.stats()["faults_injected"] == {"404": 1}, "an export that 404s is not fetched again"
     row = pipeline.rows(name)[target]
     assert row["deleted_at"] is None
     assert row["json_export"] == good["json_export"] and set(row["tasks"]) == set(good["tasks"])

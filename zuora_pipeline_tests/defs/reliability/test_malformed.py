@@ -30,7 +30,7 @@ def _exportable(truth: dict[int, dict]) -> list[int]:
     return sorted(zid for zid, wf in truth.items() if wf["export"] is not None)
 
 
-def test_malformed_list_page_fails_the_run_and_changes_nothing(
+def test_a_persistently_malformed_list_page_fails_the_run_at_once_and_changes_nothing(
     pipeline: Any, sim_tenant: Any, sim_admin_reset: Any
 ) -> None:
     other = bystander(pipeline, sim_tenant)
@@ -39,13 +39,17 @@ def test_malformed_list_page_fails_the_run_and_changes_nothing(
     admin.mutate(tenant.name, add=3, update=3, delete=3, seed=6)
     before = pipeline.rows(name)
     admin.add_fault_rules([{"endpoint": "list", "fault": "malformed", "times": 1000, "page": 1, "tenant": tenant.name}])
+    admin.reset_stats()
 
-    outcome = pipeline.sync(name, resources_config={"zuora": {"page_length": 10}})
+    outcome = pipeline.sync(name, resources_config={"zuora": {"page_length": 10, "max_attempts": 3}})
 
     assert not outcome.success
-    assert "list page 1" in (outcome.error or "") and "not valid JSON" in (outcome.error or ""), outcome.error
+    error = outcome.error or ""
+    assert "list page 1" in error and "not valid JSON" in error and "in each of 3 attempt(s)" in error, error
     assert pipeline.rows(name) == before
-    assert len(step_retries(pipeline.instance, outcome.run_id)) == 3
+    # The client asked three times; a step retry minutes later would meet the same page.
+    assert admin.stats()["by_endpoint"]["list"] == 3
+    assert step_retries(pipeline.instance, outcome.run_id) == []
     other.assert_untouched(pipeline)
 
     admin.clear_faults()
@@ -53,7 +57,7 @@ def test_malformed_list_page_fails_the_run_and_changes_nothing(
     pipeline.assert_matches_truth(name, tenant.name)
 
 
-def test_a_transiently_malformed_page_is_listed_again_by_the_step_retry(
+def test_a_transiently_malformed_page_is_asked_for_again_by_the_client(
     pipeline: Any, sim_tenant: Any, sim_admin_reset: Any
 ) -> None:
     name, tenant = synced_customer(pipeline, sim_tenant, workflows=30, tasks=2)
@@ -64,7 +68,8 @@ def test_a_transiently_malformed_page_is_listed_again_by_the_step_retry(
     outcome = pipeline.sync(name, resources_config={"zuora": {"page_length": 10}})
 
     assert outcome.success, outcome.error
-    assert step_retries(pipeline.instance, outcome.run_id) == ["fetch_workflow_definitions"]
+    assert step_retries(pipeline.instance, outcome.run_id) == []
+    assert outcome.stats["retries"] == 1
     pipeline.assert_matches_truth(name, tenant.name)
 
 
@@ -80,10 +85,13 @@ def test_malformed_export_is_counted_and_the_last_good_export_kept(
         [{"endpoint": "export", "fault": "malformed", "times": 1000, "workflow_id": target, "tenant": tenant.name}]
     )
 
+    admin.reset_stats()
+
     outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
     assert outcome.stats["errors"] == 1
+    assert admin.stats()["faults_injected"] == {"malformed": 3}, "one request and two further passes"
     row = pipeline.rows(name)[target]
     assert row["json_export"] == good["json_export"], "a malformed export replaced the last good one"
     assert set(row["tasks"]) == set(good["tasks"])
@@ -179,6 +187,7 @@ def test_a_list_item_missing_a_required_field_fails_naming_field_and_workflow(
     error = outcome.error or ""
     assert "required field 'name' is missing" in error, error
     assert f"workflow {broken['id']}" in error, error
+    assert step_retries(pipeline.instance, outcome.run_id) == [], "a missing field is not retried"
     assert pipeline.rows(name) == before
 
 
@@ -202,10 +211,13 @@ def test_an_export_missing_a_required_field_is_counted_naming_field_and_workflow
         good = pipeline.rows(name)[target]["json_export"]
         broken["id"] = target
 
+        proxy.requests.clear()
         outcome = pipeline.sync(name, full_refresh=True)
 
     assert outcome.success, outcome.error
     assert outcome.stats["errors"] == 1
+    exports_of_target = [r for r in proxy.requests if r.path.startswith(f"/workflows/{target}/export")]
+    assert len(exports_of_target) == 1, "an export missing a required field is not fetched again"
     meta = materialization_metadata(pipeline.instance, outcome.run_id, "zuora/workflow_exports")
     (sample,) = meta["error_samples"]
     assert f"workflow {target}" in sample and "required field 'tasks.0.id' is missing" in sample, sample

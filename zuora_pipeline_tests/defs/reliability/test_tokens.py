@@ -11,7 +11,7 @@ from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.runner import SyncOutcome
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
-from zuora_pipeline_tests.defs.reliability.support import bystander, synced_customer, wait_until
+from zuora_pipeline_tests.defs.reliability.support import bystander, step_retries, synced_customer, wait_until
 
 
 def test_token_revoked_mid_sync_costs_exactly_one_refresh(pipeline: Any, sim_tenant: Any, sim_admin_reset: Any) -> None:
@@ -63,6 +63,7 @@ def test_wrong_credentials_pause_the_customer_say_what_to_do_and_change_nothing(
     assert f"customers update {name}" in error and f"customers resume {name}" in error, error
     assert wrong not in error and tenant.client_secret not in error
     assert admin.stats()["by_endpoint"]["token"] == 1, "bad credentials must not be retried"
+    assert step_retries(pipeline.instance, outcome.run_id) == []
     customer = pipeline.customer(name)
     assert customer.sync_status == customers.PAUSED
     assert customer.last_sync_error and wrong not in customer.last_sync_error
