@@ -23,7 +23,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,9 +135,6 @@ def fetch_workflow_definitions(
     run_id: str,
     full_refresh: bool = False,
     batch_size: int = EXPORT_BATCH,
-    refetch_rounds: int = REFETCH_ROUNDS,
-    refetch_pause_s: float = REFETCH_PAUSE_S,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> FetchResult:
     started = time.monotonic()
     result = FetchResult()
@@ -238,12 +235,12 @@ def fetch_workflow_definitions(
             ]
 
         try:
-            again = export_pass(changed_ids(), last_try=refetch_rounds == 0, refetch=False)
-            for round_number in range(1, refetch_rounds + 1):
+            again = export_pass(changed_ids(), last_try=False, refetch=False)
+            for round_number in range(1, REFETCH_ROUNDS + 1):
                 if not again:
                     break
-                sleep(refetch_pause_s * round_number)
-                again = export_pass(again, last_try=round_number == refetch_rounds, refetch=True)
+                time.sleep(REFETCH_PAUSE_S * round_number)
+                again = export_pass(again, last_try=round_number == REFETCH_ROUNDS, refetch=True)
         finally:
             walker.stop()
         stage()

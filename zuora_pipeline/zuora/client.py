@@ -74,6 +74,13 @@ def _transport_reason(exc: Exception) -> str:
     return "dropped_connection"
 
 
+def _persisted(error: ZuoraMalformedResponseError, tries: int) -> ZuoraMalformedResponseError:
+    if tries > 1:
+        error.message = f"{error.message} (in each of {tries} attempt(s))"
+        error.args = (error.message,)
+    return error
+
+
 class _Secrets:
     """The client secret and every token the client has sent, kept out of any repr/vars() dump,
     and able to scrub them from server-provided text (an echoing server would show them)."""
@@ -478,14 +485,8 @@ class ZuoraClient:
                 return body
             except ZuoraMalformedResponseError as exc:
                 failures += 1
-                persisted = exc
-
-                def give_up(exc: ZuoraMalformedResponseError = persisted, tries: int = failures) -> ZuoraError:
-                    exc.message = f"{exc.message} (in each of {tries} attempt(s))" if tries > 1 else exc.message
-                    exc.args = (exc.message,)
-                    return exc
-
-                self._wait_or_give_up(failures, self._backoff.exponential(failures), "malformed", give_up)
+                wait = self._backoff.exponential(failures)
+                self._wait_or_give_up(failures, wait, "malformed", partial(_persisted, exc, failures))
 
     # -- public API ----------------------------------------------------------------------------
 
