@@ -17,7 +17,17 @@ from zuora_pipeline.crypto import SecretBox, new_key
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import Customer, CustomerError
 from zuora_pipeline.warehouse.transactions import write_transaction
-from zuora_pipeline.zuora import allowed_hosts_from_env, check_base_url
+from zuora_pipeline.zuora import ClientSettings, ZuoraClient, allowed_hosts_from_env, check_base_url
+from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
+
+_LOW, _HIGH = customers.MAX_CONCURRENCY_RANGE
+_CONCURRENCY_HELP = (
+    f"requests this customer's syncs keep in flight ({_LOW}-{_HIGH}). Zuora limits concurrent requests "
+    f"per tenant, 40 by default and more with Performance Booster or a high-volume tenant, shared with the "
+    f"tenant's other integrations and UI users; without this option a sync uses {DEFAULT_CONCURRENCY}, "
+    "half of the default limit"
+)
+_NO_VERIFY_HELP = "save without the token request that checks the credentials (e.g. Zuora not reachable from here)"
 
 
 @click.command("secret-key")
@@ -47,6 +57,14 @@ def _check_url(url: str) -> str:
     return check_base_url(url, allowed_hosts_from_env())
 
 
+def verify_credentials(name: str, base_url: str, client_id: str, secret: str) -> None:
+    """One token request (retried only on 429/5xx/transport errors, briefly): Zuora refusing the
+    credentials raises ZuoraAuthenticationError, which the CLI prints as one line."""
+    settings = ClientSettings(concurrency=1, max_attempts=3, retry_budget_s=10.0, max_retry_wait=5.0)
+    with ZuoraClient(base_url, client_id, secret, customer=name, settings=settings) as client:
+        client.check_credentials()
+
+
 @click.group("customers")
 def customers_group() -> None:
     """Zuora tenants to mirror (one Dagster partition each)."""
@@ -58,15 +76,32 @@ def customers_group() -> None:
 @click.option("--client-id", required=True)
 @click.option("--client-secret-env", metavar="VAR", help="read the secret from this env var")
 @click.option("--display-name")
+@click.option("--max-concurrency", type=click.IntRange(_LOW, _HIGH), metavar="N", help=_CONCURRENCY_HELP)
+@click.option("--no-verify", is_flag=True, help=_NO_VERIFY_HELP)
 def add_command(
-    name: str, base_url: str, client_id: str, client_secret_env: str | None, display_name: str | None
+    name: str,
+    base_url: str,
+    client_id: str,
+    client_secret_env: str | None,
+    display_name: str | None,
+    max_concurrency: int | None,
+    no_verify: bool,
 ) -> None:
-    """Register a customer; the sensor creates its partition and onboards it."""
+    """Register a customer; the sensor creates its partition and onboards it.
+
+    The credentials are checked first with one token request to BASE_URL; if Zuora refuses them,
+    nothing is saved (--no-verify skips the check)."""
     customers.validate_name(name)
     base_url = _check_url(base_url)
     box = SecretBox.from_env()
+    engine = context.warehouse()
+    with engine.connect() as conn:
+        if customers.find(conn, name) is not None:
+            raise CustomerError(f"customer {name!r} already exists: use `customers update {name}`")
     secret = read_secret(client_secret_env)
-    with write_transaction(context.warehouse()) as conn:
+    if not no_verify:
+        verify_credentials(name, base_url, client_id, secret)
+    with write_transaction(engine) as conn:
         customers.add(
             conn,
             name=name,
@@ -74,9 +109,11 @@ def add_command(
             client_id=client_id,
             client_secret_encrypted=box.encrypt(secret),
             display_name=display_name,
+            max_concurrency=max_concurrency,
         )
+    checked = "credentials not checked (--no-verify)" if no_verify else "credentials accepted by Zuora"
     click.echo(
-        f"added customer {name} ({base_url}); customer_partitions_sensor will create its "
+        f"added customer {name} ({base_url}; {checked}); customer_partitions_sensor will create its "
         f"partition and sync it, or run `zuora-pipeline sync --customer {name}`"
     )
 
@@ -88,6 +125,9 @@ def add_command(
 @click.option("--client-secret-env", metavar="VAR", help="read the new secret from this env var")
 @click.option("--secret-from-stdin", is_flag=True, help="read the new secret from standard input")
 @click.option("--display-name")
+@click.option("--max-concurrency", type=click.IntRange(_LOW, _HIGH), metavar="N", help=_CONCURRENCY_HELP)
+@click.option("--default-concurrency", is_flag=True, help=f"forget --max-concurrency: use {DEFAULT_CONCURRENCY}")
+@click.option("--no-verify", is_flag=True, help=_NO_VERIFY_HELP)
 def update_command(
     name: str,
     base_url: str | None,
@@ -95,20 +135,44 @@ def update_command(
     client_secret_env: str | None,
     secret_from_stdin: bool,
     display_name: str | None,
+    max_concurrency: int | None,
+    default_concurrency: bool,
+    no_verify: bool,
 ) -> None:
-    """Change a customer's base URL, client id or secret in place (all rows are kept)."""
+    """Change a customer's base URL, client id, secret or concurrency in place (all rows are kept).
+
+    When the base URL, client id or secret changes, the resulting credentials are checked with
+    one token request first; if Zuora refuses them nothing changes (--no-verify skips the check)."""
+    if max_concurrency is not None and default_concurrency:
+        raise click.UsageError("give --max-concurrency N or --default-concurrency, not both")
+    engine = context.warehouse()
+    with engine.connect() as conn:
+        current = customers.get(conn, name)
     values: dict[str, object] = {}
+    secret: str | None = None
     if base_url:
         values["base_url"] = _check_url(base_url)
     if client_id:
         values["client_id"] = client_id
     if client_secret_env or secret_from_stdin:
-        values["client_secret_encrypted"] = SecretBox.from_env().encrypt(read_secret(client_secret_env))
+        box = SecretBox.from_env()
+        secret = read_secret(client_secret_env)
+        values["client_secret_encrypted"] = box.encrypt(secret)
     if display_name is not None:
         values["display_name"] = display_name
+    if max_concurrency is not None or default_concurrency:
+        values["max_concurrency"] = max_concurrency
     if not values:
-        raise click.UsageError("nothing to update: give --base-url, --client-id, a secret or --display-name")
-    with write_transaction(context.warehouse()) as conn:
+        raise click.UsageError(
+            "nothing to update: give --base-url, --client-id, a secret, --display-name or --max-concurrency"
+        )
+    if not no_verify and values.keys() & {"base_url", "client_id", "client_secret_encrypted"}:
+        if secret is None:  # the stored secret with the new URL or client id
+            secret = SecretBox.from_env().decrypt(current.client_secret_encrypted, customer=name)
+        verify_credentials(
+            name, str(values.get("base_url", current.base_url)), str(values.get("client_id", current.client_id)), secret
+        )
+    with write_transaction(engine) as conn:
         customers.update(conn, name, **values)
     click.echo(f"updated customer {name}: {', '.join(sorted(k.replace('_encrypted', '') for k in values))}")
 
@@ -120,6 +184,7 @@ def _as_json(c: Customer) -> dict[str, object]:
         "base_url": c.base_url,
         "client_id": c.client_id,
         "sync_status": c.sync_status,
+        "max_concurrency": c.max_concurrency,
         "last_synced_at": c.last_synced_at.isoformat() if c.last_synced_at else None,
         "last_sync_status": c.last_sync_status,
         "last_sync_error": c.last_sync_error,
@@ -127,9 +192,14 @@ def _as_json(c: Customer) -> dict[str, object]:
 
 
 @customers_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="a JSON array, one object per customer (keys below)")
 def list_command(as_json: bool) -> None:
-    """List customers (never their secrets)."""
+    """List customers (never their secrets).
+
+    \b
+    --json keys: name, display_name, base_url, client_id, sync_status (active|paused),
+    max_concurrency (null: the zuora resource's default), last_synced_at, last_sync_status,
+    last_sync_error"""
     with context.warehouse().connect() as conn:
         rows = customers.list_all(conn)
     if as_json:
@@ -138,11 +208,14 @@ def list_command(as_json: bool) -> None:
     if not rows:
         click.echo("no customers yet: `zuora-pipeline customers add NAME --base-url URL --client-id ID`")
         return
-    header = f"{'NAME':<24} {'STATUS':<7} {'LAST SYNC':<26} {'RESULT':<8} BASE URL"
+    header = f"{'NAME':<24} {'STATUS':<7} {'LAST SYNC':<26} {'RESULT':<8} {'CONCURRENCY':<12} BASE URL"
     click.echo(header)
     for c in rows:
         last = c.last_synced_at.isoformat(timespec="seconds") if c.last_synced_at else "never"
-        click.echo(f"{c.name:<24} {c.sync_status:<7} {last:<26} {c.last_sync_status or '-':<8} {c.base_url}")
+        concurrency = str(c.max_concurrency) if c.max_concurrency else f"default ({DEFAULT_CONCURRENCY})"
+        click.echo(
+            f"{c.name:<24} {c.sync_status:<7} {last:<26} {c.last_sync_status or '-':<8} {concurrency:<12} {c.base_url}"
+        )
         if c.sync_status == customers.PAUSED and c.last_sync_error:
             click.echo(f"{'':<24} paused because: {c.last_sync_error}")
 

@@ -1,11 +1,13 @@
-"""Known failures -> ``Error: <one line>`` and exit 1."""
+"""Known failures -> one line each on stderr (``Error: <line>``, or a JSON record) and exit 1."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import IO, Any
 
 import click
 
+from zuora_pipeline.cli import console
 from zuora_pipeline.crypto import SecretKeyError
 from zuora_pipeline.warehouse.customers import CustomerError
 from zuora_pipeline.warehouse.migrate import SchemaMissingError
@@ -19,17 +21,31 @@ EXPECTED: tuple[type[BaseException], ...] = (
 )
 
 
+class Problems(click.ClickException):
+    """One or more failures found before or while a command ran: each is shown as its own line."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = [p.strip().splitlines()[0] if p.strip() else "failed" for p in problems]
+        super().__init__("; ".join(self.problems))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        for problem in self.problems:
+            console.error(problem)
+
+
 class ReadableErrorsGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (Problems, click.UsageError):
+            raise
+        except click.ClickException as exc:
+            raise Problems([exc.format_message()]) from None
         except EXPECTED as exc:
-            raise click.ClickException(str(exc)) from None
+            raise Problems([str(exc)]) from None
         except Exception as exc:  # SQLAlchemy connection errors and the like
             import sqlalchemy.exc
 
             if isinstance(exc, sqlalchemy.exc.OperationalError):
-                raise click.ClickException(
-                    f"cannot reach the warehouse: {str(exc.orig).strip().splitlines()[0]}"
-                ) from None
+                raise Problems([f"cannot reach the warehouse: {str(exc.orig).strip().splitlines()[0]}"]) from None
             raise

@@ -3,61 +3,47 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from zuora_pipeline.cli import context
+from zuora_pipeline.cli import console, context, preflight
+from zuora_pipeline.cli.report import SyncReport, print_stats_table
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import Customer
+
+if TYPE_CHECKING:
+    import dagster as dg
+    import sqlalchemy as sa
+
+__all__ = ["print_stats_table", "sync_command", "tasks_group"]  # the demo prints its table with ours
 
 RECENT = timedelta(hours=1)
 
 
-def _select(names: tuple[str, ...], all_: bool) -> list[Customer]:
-    if bool(names) == all_:
-        raise click.UsageError("give --customer NAME (repeatable) or --all")
-    with context.warehouse().connect() as conn:
-        if all_:
-            return customers.list_all(conn)
-        return [customers.get(conn, name) for name in names]
-
-
-def _eligible(selected: list[Customer], *, force: bool) -> list[Customer]:
+def _eligible(selected: list[Customer], *, force: bool) -> tuple[list[Customer], list[tuple[str, str]]]:
     """The seeds' rules: paused customers and customers synced within the hour are skipped
-    with a message unless --force."""
+    (with the reason) unless --force."""
     now = datetime.now(UTC)
-    chosen = []
+    chosen, skipped = [], []
     for c in selected:
         if c.sync_status == customers.PAUSED and not force:
-            click.echo(
-                f"skip {c.name}: paused ({c.last_sync_error or 'by an operator'}); "
-                f"`customers resume {c.name}` or --force"
-            )
+            why = c.paused_reason or c.last_sync_error or "by an operator"
+            skipped.append((c.name, f"paused ({why}); `customers resume {c.name}` or --force"))
             continue
         last = c.last_synced_at
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
         if not force and c.last_sync_status == "success" and last and now - last < RECENT:
-            click.echo(
-                f"skip {c.name}: synced at {last.isoformat(timespec='seconds')}, "
-                "within the last hour (--force to sync anyway)"
+            skipped.append(
+                (
+                    c.name,
+                    f"synced at {last.isoformat(timespec='seconds')}, within the last hour (--force to sync anyway)",
+                )
             )
             continue
         chosen.append(c)
-    return chosen
-
-
-def print_stats_table(outcomes: list) -> None:  # list[SyncOutcome]
-    from zuora_pipeline.defs.runner import STAT_KEYS
-
-    header = f"{'CUSTOMER':<20} {'RESULT':<7} " + " ".join(f"{k.upper():>9}" for k in STAT_KEYS) + f" {'SECONDS':>8}"
-    click.echo(header)
-    for o in outcomes:
-        cells = " ".join(f"{o.stats.get(k, 0):>9}" for k in STAT_KEYS)
-        click.echo(f"{o.customer:<20} {'ok' if o.success else 'FAILED':<7} {cells} {o.seconds:>8.2f}")
-    for o in outcomes:
-        if not o.success:
-            click.echo(f"{o.customer}: {o.error}", err=True)
+    return chosen, skipped
 
 
 @click.command("sync")
@@ -67,6 +53,16 @@ def print_stats_table(outcomes: list) -> None:  # list[SyncOutcome]
 @click.option("--full-refresh", is_flag=True, help="re-export every workflow, not only changed ones")
 @click.option("--allow-mass-delete", is_flag=True, help="let this sync soft-delete more than the shrink guard allows")
 @click.option("--in-process", is_flag=True, help="run now in this process instead of queueing runs")
+@click.option("--wait", is_flag=True, help="queue the runs, then wait for them and report each one as it finishes")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="with --wait: give up waiting after this long (the runs go on; exit 1)",
+)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per customer per line (keys below)")
 def sync_command(
     names: tuple[str, ...],
     all_: bool,
@@ -74,33 +70,96 @@ def sync_command(
     full_refresh: bool,
     allow_mass_delete: bool,
     in_process: bool,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
 ) -> None:
-    """Sync customers' workflows (queued Dagster runs, or --in-process)."""
-    chosen = _eligible(_select(names, all_), force=force)
-    if not chosen:
-        click.echo("nothing to sync")
-        return
-    from zuora_pipeline.defs.runner import ensure_partitions
+    """Sync customers' workflows (queued Dagster runs, or --in-process).
 
-    instance = context.dagster_instance()
-    ensure_partitions(instance, [c.name for c in chosen])
+    Before any run starts it checks that the warehouse schema is current and each named customer
+    exists (and, with --in-process, that ZUORA_PIPELINE_SECRET_KEY decrypts each chosen
+    customer's secret; queued runs use the key of the process that runs them): each problem is
+    one `Error:` line on stderr, exit 1, no run created.
+
+    Each customer's row is printed as soon as its sync finishes (with --in-process, or with
+    --wait for queued runs); the exit code is 0 only if every sync succeeded.
+
+    \b
+    --json keys, one object per customer per line, always all present:
+      customer, status (success|failed|skipped|queued|timeout), run_id, seconds,
+      created, updated, unchanged, deleted, total, errors, api_calls, retries,
+      error (why it failed, was skipped or timed out; else null)
+    """
+    if bool(names) == all_:
+        raise click.UsageError("give --customer NAME (repeatable) or --all")
+    if wait and in_process:
+        raise click.UsageError("--wait is for queued runs; --in-process already waits")
+    engine = context.warehouse(check_schema=False)
+    chosen, skipped = _eligible(preflight.select_customers(engine, names, all_=all_), force=force)
     if in_process:
-        from zuora_pipeline.defs.runner import run_sync
+        preflight.require_secrets(chosen)
+    with SyncReport(as_json=as_json, total=len(chosen)) as report:
+        for name, reason in skipped:
+            report.skipped(name, reason)
+        if not chosen:
+            if not as_json:
+                click.echo("nothing to sync")
+            return
+        report.running("preparing")
+        from zuora_pipeline.defs.runner import ensure_partitions
 
-        engine = context.warehouse()
-        outcomes = []
-        for c in chosen:
-            outcomes.append(
-                run_sync(instance, engine, c.name, full_refresh=full_refresh, allow_mass_delete=allow_mass_delete)
-            )
-        print_stats_table(outcomes)
-        failed = [o.customer for o in outcomes if not o.success]
-        if failed:
-            raise click.ClickException(f"{len(failed)} of {len(outcomes)} syncs failed: {', '.join(failed)}")
-        return
+        instance = context.dagster_instance()
+        ensure_partitions(instance, [c.name for c in chosen])
+        if in_process:
+            _run_in_process(report, instance, engine, chosen, full_refresh, allow_mass_delete)
+        else:
+            _queue(report, instance, engine, chosen, full_refresh, allow_mass_delete, wait=wait, timeout=timeout)
+    if not as_json and (in_process or wait):
+        click.echo(report.summary())
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
+def _run_in_process(
+    report: SyncReport,
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    chosen: list[Customer],
+    full_refresh: bool,
+    allow_mass_delete: bool,
+) -> None:
+    from zuora_pipeline.defs.runner import run_sync
+
+    log = console.settings()
+    for number, c in enumerate(chosen, 1):
+        report.running(f"syncing {c.name} ({number} of {len(chosen)})")
+        outcome = run_sync(
+            instance,
+            engine,
+            c.name,
+            full_refresh=full_refresh,
+            allow_mass_delete=allow_mass_delete,
+            log_format=log.format,
+            log_level=log.level,
+        )
+        report.finished(outcome)
+
+
+def _queue(
+    report: SyncReport,
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    chosen: list[Customer],
+    full_refresh: bool,
+    allow_mass_delete: bool,
+    *,
+    wait: bool,
+    timeout: float,
+) -> None:
     from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-    from zuora_pipeline.defs.launcher import submit_runs
+    from zuora_pipeline.defs.launcher import queued_run_outcome, submit_runs, wait_for_runs
 
+    report.running("queueing runs")
     run_ids = submit_runs(
         instance,
         job_name=SYNC_JOB_NAME,
@@ -108,9 +167,20 @@ def sync_command(
         run_config=sync_run_config(full_refresh=full_refresh, allow_mass_delete=allow_mass_delete),
         tags={"zuora/trigger": "cli"},
     )
-    for c, run_id in zip(chosen, run_ids, strict=True):
-        click.echo(f"queued run {run_id} for {c.name}")
-    click.echo("the Dagster daemon launches queued runs (`dagster dev` or `dagster-daemon run`)")
+    by_run = dict(zip(run_ids, (c.name for c in chosen), strict=True))
+    if not (wait and report.as_json):  # with --wait --json, one object per customer: its outcome
+        for run_id, name in by_run.items():
+            report.queued(name, run_id)
+    if not wait:
+        if not report.as_json:
+            click.echo("the Dagster daemon launches queued runs (`dagster dev` or `dagster-daemon run`)")
+        return
+    report.running(f"waiting for {len(run_ids)} queued run(s) (the Dagster daemon launches them)")
+    for run in wait_for_runs(instance, run_ids, timeout_s=timeout):
+        report.finished(queued_run_outcome(instance, engine, run))
+        del by_run[run.run_id]
+    for run_id, name in by_run.items():
+        report.timed_out(name, run_id, timeout)
 
 
 @click.group("tasks")
@@ -143,7 +213,8 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
     ensure_partitions(instance, targets)
     failed = []
     for target in targets:
-        result = run_reextract(instance, target)
+        log = console.settings()
+        result = run_reextract(instance, target, log_format=log.format, log_level=log.level)
         meta = {}
         for mat in result.asset_materializations_for_node("zuora__workflow_tasks"):
             meta = {k: v.value for k, v in mat.metadata.items()}

@@ -1,4 +1,5 @@
-"""Submitting runs to the Dagster instance from outside Dagster (the CLI's queued mode).
+"""Submitting runs to the Dagster instance from outside Dagster (the CLI's queued mode), and
+waiting for them (``sync --wait``).
 
 The runs are created exactly as `dagster job launch` creates them (we reuse its code path), so
 they carry the remote origin of the ``zuora_pipeline`` code location and the daemon's queued run
@@ -8,11 +9,13 @@ coordinator launches them like any run from the UI or the schedule.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 from dagster import __version__ as dagster_version
 from dagster._cli.job import _create_run  # the body of `dagster job launch`
 from dagster._cli.workspace.cli_target import (
@@ -22,6 +25,8 @@ from dagster._cli.workspace.cli_target import (
     get_workspace_from_cli_opts,
 )
 from dagster_shared.cli import WorkspaceOpts
+
+from zuora_pipeline.defs.runner import SyncOutcome, outcome_from_record
 
 LOCATION_NAME = "zuora_pipeline"
 WORKSPACE_YAML = f"""load_from:
@@ -63,3 +68,56 @@ def submit_runs(
                 instance.submit_run(run.run_id, workspace)
                 run_ids.append(run.run_id)
             return run_ids
+
+
+FINISHED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
+
+
+def wait_for_runs(
+    instance: dg.DagsterInstance,
+    run_ids: Sequence[str],
+    *,
+    timeout_s: float,
+    poll_s: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[dg.DagsterRun]:
+    """Each run as it finishes (success, failure or cancel), by polling the instance's run
+    storage; stops when all have finished or ``timeout_s`` has passed (the rest are not yielded)."""
+    pending = list(dict.fromkeys(run_ids))
+    deadline = clock() + timeout_s
+    while pending:
+        for run in instance.get_runs(filters=dg.RunsFilter(run_ids=pending)):
+            if run.status in FINISHED:
+                pending.remove(run.run_id)
+                yield run
+        if not pending or clock() >= deadline:
+            return
+        sleep(min(poll_s, max(deadline - clock(), 0.0)))
+
+
+def _first_failure(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    for event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
+        for entry in instance.all_logs(run_id, of_type=event_type):
+            event = entry.dagster_event
+            error = event.step_failure_data.error if event is not None and event.is_step_failure else None
+            text = error.message if error is not None else (event.message if event is not None else entry.message)
+            if text and text.strip():
+                return text.strip().splitlines()[0]
+    return None
+
+
+def queued_run_outcome(instance: dg.DagsterInstance, engine: sa.Engine, run: dg.DagsterRun) -> SyncOutcome:
+    """The outcome of a finished queued sync, as ``run_sync`` reports an in-process one."""
+    record = instance.get_run_record_by_id(run.run_id)
+    seconds = (record.end_time or 0.0) - (record.start_time or 0.0) if record is not None else 0.0
+    success = run.status == dg.DagsterRunStatus.SUCCESS
+    failure = None if success else (_first_failure(instance, run.run_id) or f"run {run.status.value.lower()}")
+    return outcome_from_record(
+        engine,
+        run.tags.get("dagster/partition", ""),
+        run.run_id,
+        success=success,
+        seconds=max(seconds, 0.0),
+        failure=failure,
+    )

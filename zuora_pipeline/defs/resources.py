@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import dagster as dg
@@ -15,6 +16,7 @@ from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.migrate import require_schema
 from zuora_pipeline.zuora import ClientSettings, ZuoraClient
+from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
 
 _checked: set[str] = set()
 _checked_lock = threading.Lock()
@@ -47,7 +49,12 @@ class ZuoraResource(dg.ConfigurableResource):
     """How we talk to Zuora; one client (one token, one connection pool) per customer sync."""
 
     page_length: int = Field(default=50, le=50, ge=1, description="workflows per list page")
-    concurrency: int = Field(default=8, ge=1, le=40, description="requests in flight per customer")
+    concurrency: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=40,
+        description="requests in flight per customer sync, unless the customer sets its own max_concurrency",
+    )
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_pages: int = 10_000
@@ -74,5 +81,6 @@ class ZuoraResource(dg.ConfigurableResource):
             customer.client_id,
             secret,
             customer=customer.name,
-            settings=self.settings(),
+            # The tenant's own limit (`customers add/update --max-concurrency`), else ours.
+            settings=dataclasses.replace(self.settings(), concurrency=customer.max_concurrency or self.concurrency),
         )

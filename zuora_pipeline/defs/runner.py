@@ -14,6 +14,8 @@ from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
+from zuora_pipeline.logs import TEXT
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -67,6 +69,37 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
+def outcome_from_record(
+    engine: sa.Engine, customer: str, run_id: str, *, success: bool, seconds: float, failure: str | None
+) -> SyncOutcome:
+    """A finished sync's outcome: the stats of its sync record, and its error (the record's, else
+    ``failure``, the first line of the run's first step failure)."""
+    outcome = SyncOutcome(customer, success, run_id, seconds)
+    with engine.connect() as conn:
+        row = customers.find(conn, customer)
+        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, run_id) or {}) if row else {}
+    outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
+    if not success:
+        outcome.error = record.get("error_message") or failure or "run failed"
+    return outcome
+
+
+def _in_process_run_finished(
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    customer: str,
+    result: dg.ExecuteInProcessResult,
+    seconds: float,
+    alerts: AlertChannels | None,
+) -> SyncOutcome:
+    """Every in-process sync ends here, whoever started it (CLI, demo, bench, tests): the one place
+    that acts on its outcome. The run's events (stack traces included) are in the instance's event log."""
+    alert_in_process_run(instance, result, alerts)
+    return outcome_from_record(
+        engine, customer, result.run_id, success=result.success, seconds=seconds, failure=_first_failure(result)
+    )
+
+
 def run_sync(
     instance: dg.DagsterInstance,
     engine: sa.Engine,
@@ -75,38 +108,32 @@ def run_sync(
     full_refresh: bool = False,
     allow_mass_delete: bool = False,
     tags: dict[str, str] | None = None,
-    log_level: str = "WARNING",
+    log_format: str = TEXT,
+    log_level: str = "warning",
     resources_config: dict[str, Any] | None = None,
     alerts: AlertChannels | None = None,
 ) -> SyncOutcome:
     """``resources_config`` overrides resource fields for this run only, e.g.
     ``{"zuora": {"concurrency": 20}}`` (the bench's tenant limit). A failed run alerts on
     ``alerts`` (default: the ZUORA_PIPELINE_ALERT_* environment), as the sensor does for runs
-    the Dagster services launch."""
+    the Dagster services launch. ``log_format``/``log_level``: how the run logs to the terminal
+    (``defs/run_logs.py``)."""
     from zuora_pipeline.definitions import defs
 
     started = time.monotonic()
-    job = defs.resolve_job_def(SYNC_JOB_NAME)
+    job = with_run_logger(defs.resolve_job_def(SYNC_JOB_NAME), log_format)
     result = job.execute_in_process(
         partition_key=customer,
         instance=instance,
         run_config={
             **sync_run_config(full_refresh=full_refresh, allow_mass_delete=allow_mass_delete),
-            "loggers": {"console": {"config": {"log_level": log_level}}},
+            **loggers_run_config(log_format, log_level),
             **_resources_run_config(resources_config),
         },
         tags={"zuora/trigger": "cli", **(tags or {})},
         raise_on_error=False,
     )
-    alert_in_process_run(instance, result, alerts)
-    outcome = SyncOutcome(customer, result.success, result.run_id, time.monotonic() - started)
-    with engine.connect() as conn:
-        row = customers.find(conn, customer)
-        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, result.run_id) or {}) if row else {}
-    outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
-    if not result.success:
-        outcome.error = record.get("error_message") or _first_failure(result) or "run failed"
-    return outcome
+    return _in_process_run_finished(instance, engine, customer, result, time.monotonic() - started, alerts)
 
 
 def _resources_run_config(resources_config: dict[str, Any] | None) -> dict[str, Any]:
@@ -116,18 +143,23 @@ def _resources_run_config(resources_config: dict[str, Any] | None) -> dict[str, 
 
 
 def run_reextract(
-    instance: dg.DagsterInstance, customer: str, alerts: AlertChannels | None = None
+    instance: dg.DagsterInstance,
+    customer: str,
+    alerts: AlertChannels | None = None,
+    *,
+    log_format: str = TEXT,
+    log_level: str = "warning",
 ) -> dg.ExecuteInProcessResult:
     from zuora_pipeline.definitions import defs
 
-    result = defs.resolve_job_def(REEXTRACT_JOB_NAME).execute_in_process(
+    result = with_run_logger(defs.resolve_job_def(REEXTRACT_JOB_NAME), log_format).execute_in_process(
         partition_key=customer,
         instance=instance,
         raise_on_error=False,
         # A run config replaces the job's default config, so it says reextract_all again.
         run_config={
             "ops": {TASKS_OP: {"config": {"reextract_all": True}}},
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            **loggers_run_config(log_format, log_level),
         },
         tags={"zuora/trigger": "cli"},
     )

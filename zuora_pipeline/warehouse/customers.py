@@ -52,6 +52,7 @@ def validate_name(name: str) -> str:
 
 
 _MAX_LENGTHS = {"display_name": 255, "base_url": 255, "client_id": 255}
+MAX_CONCURRENCY_RANGE = (1, 200)  # the table's check constraint on customers.max_concurrency
 
 
 def _check_lengths(values: dict[str, object]) -> None:
@@ -59,6 +60,10 @@ def _check_lengths(values: dict[str, object]) -> None:
         value = values.get(field)
         if isinstance(value, str) and len(value) > limit:
             raise CustomerError(f"{field.replace('_', ' ')} is longer than {limit} characters")
+    concurrency = values.get("max_concurrency")
+    low, high = MAX_CONCURRENCY_RANGE
+    if concurrency is not None and not (isinstance(concurrency, int) and low <= concurrency <= high):
+        raise CustomerError(f"max concurrency must be {low}..{high}, got {concurrency!r}")
 
 
 def _row_to_customer(row: sa.Row) -> Customer:
@@ -78,9 +83,12 @@ def add(
     client_id: str,
     client_secret_encrypted: str,
     display_name: str | None = None,
+    max_concurrency: int | None = None,
 ) -> Customer:
     validate_name(name)
-    _check_lengths({"display_name": display_name, "base_url": base_url, "client_id": client_id})
+    _check_lengths(
+        {"display_name": display_name, "base_url": base_url, "client_id": client_id, "max_concurrency": max_concurrency}
+    )
     if find(conn, name) is not None:
         raise CustomerError(f"customer {name!r} already exists: use `customers update {name}`")
     now = now_utc()
@@ -92,6 +100,7 @@ def add(
             client_id=client_id,
             client_secret_encrypted=client_secret_encrypted,
             sync_status=ACTIVE,
+            max_concurrency=max_concurrency,
             credentials_updated_at=now,
             created_at=now,
             updated_at=now,

@@ -357,6 +357,11 @@ class ZuoraClient:
                 failures, wait, reason, partial(self._transient_error, outcome, endpoint, failures, server_wait, None)
             )
 
+    def check_credentials(self) -> None:
+        """One token request, past the shared token cache, raising ZuoraAuthenticationError if Zuora
+        refuses the credentials: what `customers add` does before it saves a customer."""
+        self._fetch_token()
+
     def _token(self, stale: CachedToken | None = None) -> CachedToken:
         token = self._tokens.get(
             self._token_key, self._fetch_token, margin=self.settings.token_refresh_margin_s, stale=stale

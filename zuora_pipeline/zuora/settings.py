@@ -6,12 +6,18 @@ from dataclasses import dataclass
 
 ZUORA_MAX_PAGE_LENGTH = 50  # GET /workflows rejects or clamps more (ZUORA_API.md section 3)
 
+# Requests in flight per customer sync unless the customer sets its own (`customers add/update
+# --max-concurrency`). Zuora limits concurrent requests per tenant, 40 by default (Performance
+# Booster and high-volume tenants have more), shared by every integration and UI user of that
+# tenant: half of the default limit leaves the other half to them.
+DEFAULT_CONCURRENCY = 20
+
 
 @dataclass(frozen=True)
 class ClientSettings:
     page_length: int = ZUORA_MAX_PAGE_LENGTH
     max_pages: int = 10_000  # a listing longer than this is treated as a loop
-    concurrency: int = 8  # requests in flight per client; Zuora allows ~40 per tenant
+    concurrency: int = DEFAULT_CONCURRENCY
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 6  # per single call, the first try included

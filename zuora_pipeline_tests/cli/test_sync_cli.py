@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from zuora_pipeline.cli import main
 from zuora_pipeline.warehouse.schema import tasks
-
-
-@pytest.fixture
-def cli_env(pipeline, tmp_path, monkeypatch):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return pipeline
 
 
 def _run(*args: str):
@@ -59,7 +50,9 @@ def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
     result = CliRunner().invoke(main, ["sync", "--all", "--in-process"])
 
     assert result.exit_code == 1
-    assert "1 of 2 syncs failed" in result.output
+    assert "2 customers: 1 ok, 1 FAILED" in result.stdout
+    (error,) = result.stderr.splitlines()
+    assert error.startswith(f"Error: {bad}: Zuora rejected the credentials")
     paused = json.loads(_run("customers", "list", "--json").output)
     assert {c["name"]: c["sync_status"] for c in paused} == {good: "active", bad: "paused"}
     again = _run("sync", "--all", "--in-process")

@@ -1,0 +1,61 @@
+"""How an in-process run (``sync --in-process``, ``tasks reextract``) logs to the terminal.
+
+Text mode: the run's console logger only takes CRITICAL records, so step failures and their
+stack traces stay in the Dagster event log (the UI's run page shows them) and the CLI prints one
+line per customer itself. JSON mode: ``json_run_logger`` writes each record as one JSON line on
+stderr (keys of ``zuora_pipeline.logs``), with the customer, run id, step and event type, and a
+failure's first line instead of its stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import dagster as dg
+
+from zuora_pipeline.logs import JSON, JsonLineFormatter, first_line
+
+JSON_LOGGER = "json"
+
+
+class _RunRecordFormatter(JsonLineFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        # Dagster's log manager attaches the run's context to every record it hands a run logger.
+        meta: dict[str, Any] = getattr(record, "dagster_meta", None) or {}
+        record.msg, record.args = meta.get("orig_message", record.getMessage()), ()
+        record.run_id = meta.get("run_id")
+        record.job = meta.get("job_name")
+        record.step = meta.get("step_key")
+        record.customer = (meta.get("job_tags") or {}).get("dagster/partition")
+        event: dg.DagsterEvent | None = meta.get("dagster_event")
+        record.event = event.event_type_value if event is not None else None
+        failure = event.step_failure_data.error if event is not None and event.is_step_failure else None
+        record.error = first_line(failure.message) if failure is not None else None
+        return super().format(record)
+
+
+@dg.logger(
+    config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+    description="One JSON object per line on stderr: ts, level, logger, message, customer, run_id, step, event.",
+)
+def json_run_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.Logger("zuora_pipeline.run", init_context.logger_config["log_level"].upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RunRecordFormatter())
+    logger.addHandler(handler)
+    return logger
+
+
+def with_run_logger(job: dg.JobDefinition, log_format: str) -> dg.JobDefinition:
+    """The job with the JSON run logger available beside its own loggers."""
+    if log_format != JSON:
+        return job
+    return job.with_logger_defs({**job.loggers, JSON_LOGGER: json_run_logger})
+
+
+def loggers_run_config(log_format: str, log_level: str) -> dict[str, Any]:
+    if log_format == JSON:
+        return {"loggers": {JSON_LOGGER: {"config": {"log_level": log_level.upper()}}}}
+    return {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
