@@ -106,8 +106,10 @@ class SyncReport:
         else:
             self._line(f"skip {customer}: {reason}")
 
-    def queued(self, customer: str, run_id: str) -> None:
-        self._count(QUEUED, advance=False)
+    def queued(self, customer: str, run_id: str, *, awaited: bool = False) -> None:
+        """``awaited``: its outcome follows (``--wait``), so it is not counted as queued."""
+        if not awaited:
+            self._count(QUEUED, advance=False)
         if self.as_json:
             self._json(customer, QUEUED, run_id=run_id)
         else:

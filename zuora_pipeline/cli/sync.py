@@ -170,7 +170,7 @@ def _queue(
     by_run = dict(zip(run_ids, (c.name for c in chosen), strict=True))
     if not (wait and report.as_json):  # with --wait --json, one object per customer: its outcome
         for run_id, name in by_run.items():
-            report.queued(name, run_id)
+            report.queued(name, run_id, awaited=wait)
     if not wait:
         if not report.as_json:
             click.echo("the Dagster daemon launches queued runs (`dagster dev` or `dagster-daemon run`)")

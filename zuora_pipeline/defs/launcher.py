@@ -49,7 +49,9 @@ def submit_runs(
         workspace_file = Path(tmp) / "workspace.yaml"
         workspace_file.write_text(WORKSPACE_YAML)
         opts = WorkspaceOpts(workspace=[str(workspace_file)])
-        with get_workspace_from_cli_opts(instance, dagster_version, opts) as workspace:
+        # The code server is a subprocess writing to our terminal: only its errors (a location
+        # that fails to load also raises here).
+        with get_workspace_from_cli_opts(instance, dagster_version, opts, log_level="ERROR") as workspace:
             location = get_code_location_from_workspace(workspace, LOCATION_NAME)
             repo = get_remote_repository_from_code_location(location, None)
             job = get_remote_job_from_remote_repo(repo, job_name)

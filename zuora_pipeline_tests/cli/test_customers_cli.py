@@ -119,7 +119,16 @@ def test_update_pause_resume_remove(cli, pg_engine):
     with pg_engine.connect() as conn:
         before = conn.execute(sa.select(customers_table.c.id, customers_table.c.client_secret_encrypted)).one()
 
-    updated = cli("customers", "update", "acme", "--client-id", "2" * 36, "--secret-from-stdin", "--no-verify", input="new-secret\n")
+    updated = cli(
+        "customers",
+        "update",
+        "acme",
+        "--client-id",
+        "2" * 36,
+        "--secret-from-stdin",
+        "--no-verify",
+        input="new-secret\n",
+    )
     assert updated.exit_code == 0 and "new-secret" not in updated.output
     with pg_engine.connect() as conn:
         after = conn.execute(
