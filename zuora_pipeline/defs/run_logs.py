@@ -20,7 +20,10 @@ from zuora_pipeline.logs import JSON, JsonLineFormatter, first_line
 JSON_LOGGER = "json"
 
 
-class _RunRecordFormatter(JsonLineFormatter):
+class RunJsonFormatter(JsonLineFormatter):
+    """A run's log records as JSON lines with their run context. Also usable by a deployment's run
+    workers: ``python_logs.dagster_handler_config`` in dagster.yaml (see the README)."""
+
     def format(self, record: logging.LogRecord) -> str:
         # Dagster's log manager attaches the run's context to every record it hands a run logger.
         meta: dict[str, Any] = getattr(record, "dagster_meta", None) or {}
@@ -32,6 +35,8 @@ class _RunRecordFormatter(JsonLineFormatter):
         event: dg.DagsterEvent | None = meta.get("dagster_event")
         record.event = event.event_type_value if event is not None else None
         failure = event.step_failure_data.error if event is not None and event.is_step_failure else None
+        while failure is not None and failure.cause is not None:  # the user code's exception
+            failure = failure.cause
         record.error = first_line(failure.message) if failure is not None else None
         return super().format(record)
 
@@ -43,7 +48,7 @@ class _RunRecordFormatter(JsonLineFormatter):
 def json_run_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("zuora_pipeline.run", init_context.logger_config["log_level"].upper())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RunRecordFormatter())
+    handler.setFormatter(RunJsonFormatter())
     logger.addHandler(handler)
     return logger
 
