@@ -116,6 +116,5 @@ def error(message: str, **fields: Any) -> None:
     if settings().json:
         logging.getLogger(CLI_LOGGER).error(message, extra=fields)
     else:
-        import click
-
-        click.echo(f"Error: {message}", err=True)
+        # sys.stderr as it is now: while a progress line is shown, rich has it print above it.
+        print(f"Error: {message}", file=sys.stderr, flush=True)

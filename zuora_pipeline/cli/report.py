@@ -171,7 +171,7 @@ class SyncReport:
 
     def _line(self, text: str) -> None:
         if self._live:
-            self._console.print(text, markup=False)
+            self._console.print(text, markup=False, soft_wrap=True)
         else:
             click.echo(text)
 
@@ -183,7 +183,8 @@ class SyncReport:
         if self._live:
             from rich.text import Text
 
-            self._console.print(Text.assemble(f"{customer:<20} ", (shown, _STYLE[status]), f" {rest}"))
+            row = Text.assemble(f"{customer:<20} ", (shown, _STYLE[status]), f" {rest}")
+            self._console.print(row, soft_wrap=True)  # a narrow terminal wraps it, rich does not cut it
         else:
             click.echo(f"{customer:<20} {shown} {rest}")
 

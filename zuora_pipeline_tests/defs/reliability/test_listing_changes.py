@@ -181,7 +181,7 @@ def test_cli_sync_refuses_a_mass_deletion_until_allow_mass_delete(
     refused = runner.invoke(main, ["sync", "--customer", name, "--force", "--in-process"])
 
     assert refused.exit_code == 1, refused.output
-    assert "--allow-mass-delete" in refused.output and "1 of 1 syncs failed" in refused.output
+    assert "--allow-mass-delete" in refused.output and "1 customer: 1 FAILED" in refused.output
     assert _deleted(pipeline.rows(name)) == set()
 
     allowed = runner.invoke(main, ["sync", "--customer", name, "--force", "--in-process", "--allow-mass-delete"])
