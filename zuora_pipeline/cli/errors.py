@@ -24,9 +24,10 @@ EXPECTED: tuple[type[BaseException], ...] = (
 class Problems(click.ClickException):
     """One or more failures found before or while a command ran: each is shown as its own line."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    def __init__(self, problems: Sequence[str], *, exit_code: int = 1) -> None:
         self.problems = [p.strip().splitlines()[0] if p.strip() else "failed" for p in problems]
         super().__init__("; ".join(self.problems))
+        self.exit_code = exit_code
 
     def show(self, file: IO[Any] | None = None) -> None:
         for problem in self.problems:
@@ -39,8 +40,8 @@ class ReadableErrorsGroup(click.Group):
             return super().invoke(ctx)
         except (Problems, click.UsageError):
             raise
-        except click.ClickException as exc:
-            raise Problems([exc.format_message()]) from None
+        except click.ClickException as exc:  # shown our way (e.g. as JSON), with its own exit code
+            raise Problems([exc.format_message()], exit_code=exc.exit_code) from None
         except EXPECTED as exc:
             raise Problems([str(exc)]) from None
         except Exception as exc:  # SQLAlchemy connection errors and the like
