@@ -62,7 +62,7 @@ def _eligible(selected: list[Customer], *, force: bool) -> tuple[list[Customer],
     metavar="SECONDS",
     help="with --wait: give up waiting after this long (the runs go on; exit 1)",
 )
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per customer per line (keys below)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per customer per line (keys above)")
 def sync_command(
     names: tuple[str, ...],
     all_: bool,

@@ -51,6 +51,9 @@ def test_a_sync_prints_its_rows_and_nothing_else(pipeline, sim_tenant, tmp_path)
     listed = _run(tmp_path, "customers", "list")
     assert listed.returncode == 0 and listed.stderr == ""
     _assert_quiet(listed)
+    removed = _run(tmp_path, "customers", "remove", name, "--yes")  # deletes its Dagster partition
+    assert removed.returncode == 0 and removed.stderr == "" and len(removed.stdout.splitlines()) == 1
+    _assert_quiet(removed)
 
 
 def test_unset_secret_key_is_one_line(pipeline, sim_tenant, tmp_path):

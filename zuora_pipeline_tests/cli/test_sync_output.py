@@ -91,3 +91,20 @@ def test_nothing_to_sync_in_json_is_only_the_skips(cli_env, sim_tenant):
     assert again.exit_code == 0
     (line,) = again.stdout.splitlines()
     assert json.loads(line)["status"] == "skipped" and "within the last hour" in json.loads(line)["error"]
+
+
+def test_on_a_terminal_rows_and_errors_print_around_the_progress_line(capsys):
+    from zuora_pipeline.cli.report import SyncReport
+
+    ok = runner.SyncOutcome("acme", True, "run-1", 1.5, dict.fromkeys(STAT_KEYS, 2))
+    failed = runner.SyncOutcome("globex", False, "run-2", 0.5, dict.fromkeys(STAT_KEYS, 0), error="it broke")
+    with SyncReport(as_json=False, total=2, live=True) as report:
+        report.running("syncing acme (1 of 2)")
+        report.finished(ok)
+        report.running("syncing globex (2 of 2)")
+        report.finished(failed)
+    out, err = capsys.readouterr()
+    rows = [line.split()[:3] for line in out.splitlines() if line.startswith(("acme", "globex"))]
+    assert rows == [["acme", "ok", "2"], ["globex", "FAILED", "0"]]
+    assert "Error: globex: it broke" in err
+    assert report.summary() == "2 customers: 1 ok, 1 FAILED"
