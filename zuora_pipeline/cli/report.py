@@ -22,13 +22,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from zuora_pipeline.cli import console
+from zuora_pipeline.sync.outcome import STAT_KEYS
 
 if TYPE_CHECKING:
     from zuora_pipeline.defs.runner import SyncOutcome
 
-# The sync record's counts (the runner's STAT_KEYS, kept here so `--help` needs no Dagster import;
-# a test pins them equal).
-STAT_KEYS = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries")
 JSON_KEYS = ("customer", "status", "run_id", "seconds", *STAT_KEYS, "error")
 SUCCESS, FAILED, SKIPPED, QUEUED, TIMEOUT = "success", "failed", "skipped", "queued", "timeout"
 _SHOWN = {SUCCESS: "ok", FAILED: "FAILED", QUEUED: "queued", TIMEOUT: "TIMEOUT"}

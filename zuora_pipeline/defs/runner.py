@@ -16,10 +16,9 @@ from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_ru
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
 from zuora_pipeline.logs import TEXT
+from zuora_pipeline.sync.outcome import STAT_KEYS
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
-
-STAT_KEYS = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries")
 
 
 @dataclass
