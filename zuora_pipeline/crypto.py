@@ -1,14 +1,16 @@
 """Encryption of customers' client secrets at rest (Fernet, keyed by ZUORA_PIPELINE_SECRET_KEY).
 
-Kept free of SQL and HTTP: the warehouse stores only the ciphertext, and only the code that builds
-a Zuora client ever sees the plain secret.
+Kept free of SQL, HTTP and the environment: the key is passed in (the `zuora` resource's
+``secret_key`` field, or the CLI's environment), the warehouse stores only the ciphertext, and only
+the code that builds a Zuora client ever sees the plain secret.
 """
 
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from zuora_pipeline import config
+# Named in the messages: the variable operators set (read by the entry points, not here).
+SECRET_KEY_ENV = "ZUORA_PIPELINE_SECRET_KEY"
 
 
 class SecretKeyError(RuntimeError):
@@ -17,7 +19,7 @@ class SecretKeyError(RuntimeError):
 
 _HOW_TO = (
     "create one with `zuora-pipeline secret-key` and export it as "
-    f"{config.SECRET_KEY_ENV} (keep it: secrets stored with it cannot be read without it)"
+    f"{SECRET_KEY_ENV} (keep it: secrets stored with it cannot be read without it)"
 )
 
 
@@ -30,14 +32,14 @@ class SecretBox:
         try:
             self._fernet = Fernet(key.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
-            raise SecretKeyError(f"{config.SECRET_KEY_ENV} is not a valid Fernet key: {_HOW_TO}") from None
+            raise SecretKeyError(f"{SECRET_KEY_ENV} is not a valid Fernet key: {_HOW_TO}") from None
 
     @classmethod
-    def from_env(cls) -> SecretBox:
-        key = config.secret_key()
-        if key is None:
-            raise SecretKeyError(f"{config.SECRET_KEY_ENV} is not set: {_HOW_TO}")
-        return cls(key)
+    def from_key(cls, key: str | None) -> SecretBox:
+        """A box for ``key``; a clear error when there is none."""
+        if not key or not key.strip():
+            raise SecretKeyError(f"{SECRET_KEY_ENV} is not set: {_HOW_TO}")
+        return cls(key.strip())
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode("utf-8")).decode("ascii")
@@ -48,7 +50,7 @@ class SecretBox:
         except InvalidToken:
             who = f" of customer {customer!r}" if customer else ""
             raise SecretKeyError(
-                f"cannot decrypt the client secret{who}: {config.SECRET_KEY_ENV} is not the key "
+                f"cannot decrypt the client secret{who}: {SECRET_KEY_ENV} is not the key "
                 "it was stored with. Set the original key, or store the secret again with "
                 "`zuora-pipeline customers update NAME --client-secret-env VAR`."
             ) from None

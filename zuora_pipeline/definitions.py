@@ -3,26 +3,23 @@
 import dagster as dg
 
 from zuora_pipeline.defs.assets.fetch import fetch_workflow_definitions_asset
+from zuora_pipeline.defs.assets.fleet import fleet_asset
 from zuora_pipeline.defs.assets.tasks import workflow_tasks_asset
 from zuora_pipeline.defs.assets.workflows import workflows_asset
-from zuora_pipeline.defs.checks import tasks_checks, workflows_checks
-from zuora_pipeline.defs.jobs import reextract_tasks, sync_customer_workflows
+from zuora_pipeline.defs.checks import fleet_checks, tasks_checks, workflows_checks
+from zuora_pipeline.defs.jobs import fleet_quality_checks, reextract_tasks, sync_customer_workflows
 from zuora_pipeline.defs.notifications import AlertChannels, sync_failure_alerts
-from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
-from zuora_pipeline.defs.schedules import hourly_workflow_sync
+from zuora_pipeline.defs.resources import environment_resources
+from zuora_pipeline.defs.schedules import fleet_quality_schedule, hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 
 defs = dg.Definitions(
-    assets=[fetch_workflow_definitions_asset, workflows_asset, workflow_tasks_asset],
-    asset_checks=[workflows_checks, tasks_checks],
-    jobs=[sync_customer_workflows, reextract_tasks],
-    schedules=[hourly_workflow_sync],
+    assets=[fetch_workflow_definitions_asset, workflows_asset, workflow_tasks_asset, fleet_asset],
+    asset_checks=[workflows_checks, tasks_checks, fleet_checks],
+    jobs=[sync_customer_workflows, reextract_tasks, fleet_quality_checks],
+    schedules=[hourly_workflow_sync, fleet_quality_schedule],
     sensors=[customer_partitions_sensor, sync_failure_alerts],
-    resources={
-        "warehouse": WarehouseResource(),
-        "zuora": ZuoraResource(),
-        "alerts": AlertChannels.from_environment(),
-    },
+    resources={**environment_resources(), "alerts": AlertChannels.from_environment()},
     # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
     executor=dg.in_process_executor,
 )

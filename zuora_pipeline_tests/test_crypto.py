@@ -1,5 +1,6 @@
 import pytest
 
+from zuora_pipeline import config
 from zuora_pipeline.crypto import SecretBox, SecretKeyError, new_key
 
 
@@ -20,6 +21,6 @@ def test_wrong_key_gives_a_clear_error_without_the_secret():
 def test_missing_and_malformed_keys_say_how_to_make_one(monkeypatch):
     monkeypatch.delenv("ZUORA_PIPELINE_SECRET_KEY", raising=False)
     with pytest.raises(SecretKeyError, match="zuora-pipeline secret-key"):
-        SecretBox.from_env()
+        config.secret_box()
     with pytest.raises(SecretKeyError, match="not a valid Fernet key"):
         SecretBox("not-a-key")

@@ -19,12 +19,12 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster._core.instance.ref import InstanceRef
 
+from zuora_pipeline import config
 from zuora_pipeline.bench.bound import lower_bound_s
 from zuora_pipeline.bench.env import TENANT_CONCURRENCY, BenchEnv, create_pg_database, drop_pg_database, pg_server
 from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
-from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
 from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
 from zuora_pipeline.defs.partitions import customers_partitions
@@ -184,7 +184,7 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
                     name=name,
                     base_url=env.sim.base_url,
                     client_id=tenant.client_id,
-                    client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
+                    client_secret_encrypted=config.secret_box().encrypt(tenant.client_secret),
                 )
             names.append(name)
         env.sim.admin.reset_stats()

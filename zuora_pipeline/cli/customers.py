@@ -12,12 +12,13 @@ import sys
 
 import click
 
+from zuora_pipeline import config
 from zuora_pipeline.cli import context
-from zuora_pipeline.crypto import SecretBox, new_key
-from zuora_pipeline.warehouse import customers
+from zuora_pipeline.crypto import new_key
+from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.customers import Customer, CustomerError
 from zuora_pipeline.warehouse.transactions import write_transaction
-from zuora_pipeline.zuora import ClientSettings, ZuoraClient, allowed_hosts_from_env, check_base_url
+from zuora_pipeline.zuora import ClientSettings, ZuoraClient, check_base_url
 from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
 
 _LOW, _HIGH = customers.MAX_CONCURRENCY_RANGE
@@ -54,13 +55,15 @@ def read_secret(env_var: str | None) -> str:
 
 
 def _check_url(url: str) -> str:
-    return check_base_url(url, allowed_hosts_from_env())
+    return check_base_url(url, config.allowed_hosts())
 
 
 def verify_credentials(name: str, base_url: str, client_id: str, secret: str) -> None:
     """One token request (retried only on 429/5xx/transport errors, briefly): Zuora refusing the
     credentials raises ZuoraAuthenticationError, which the CLI prints as one line."""
-    settings = ClientSettings(concurrency=1, max_attempts=3, retry_budget_s=10.0, max_retry_wait=5.0)
+    settings = ClientSettings(
+        concurrency=1, max_attempts=3, retry_budget_s=10.0, max_retry_wait=5.0, allowed_hosts=config.allowed_hosts()
+    )
     with ZuoraClient(base_url, client_id, secret, customer=name, settings=settings) as client:
         client.check_credentials()
 
@@ -93,7 +96,7 @@ def add_command(
     nothing is saved (--no-verify skips the check)."""
     customers.validate_name(name)
     base_url = _check_url(base_url)
-    box = SecretBox.from_env()
+    box = config.secret_box()
     engine = context.warehouse()
     with engine.connect() as conn:
         if customers.find(conn, name) is not None:
@@ -155,7 +158,7 @@ def update_command(
     if client_id:
         values["client_id"] = client_id
     if client_secret_env or secret_from_stdin:
-        box = SecretBox.from_env()
+        box = config.secret_box()
         secret = read_secret(client_secret_env)
         values["client_secret_encrypted"] = box.encrypt(secret)
     if display_name is not None:
@@ -168,7 +171,7 @@ def update_command(
         )
     if not no_verify and values.keys() & {"base_url", "client_id", "client_secret_encrypted"}:
         if secret is None:  # the stored secret with the new URL or client id
-            secret = SecretBox.from_env().decrypt(current.client_secret_encrypted, customer=name)
+            secret = config.secret_box().decrypt(current.client_secret_encrypted, customer=name)
         verify_credentials(
             name, str(values.get("base_url", current.base_url)), str(values.get("client_id", current.client_id)), secret
         )
@@ -188,6 +191,7 @@ def _as_json(c: Customer) -> dict[str, object]:
         "last_synced_at": c.last_synced_at.isoformat() if c.last_synced_at else None,
         "last_sync_status": c.last_sync_status,
         "last_sync_error": c.last_sync_error,
+        "paused_reason": c.paused_reason,
     }
 
 
@@ -216,8 +220,8 @@ def list_command(as_json: bool) -> None:
         click.echo(
             f"{c.name:<24} {c.sync_status:<7} {last:<26} {c.last_sync_status or '-':<8} {concurrency:<12} {c.base_url}"
         )
-        if c.sync_status == customers.PAUSED and c.last_sync_error:
-            click.echo(f"{'':<24} paused because: {c.last_sync_error}")
+        if c.sync_status == customers.PAUSED and c.paused_reason:
+            click.echo(f"{'':<24} paused because: {c.paused_reason}")
 
 
 @customers_group.command("pause")
@@ -225,7 +229,7 @@ def list_command(as_json: bool) -> None:
 def pause_command(name: str) -> None:
     """Stop scheduled syncs of a customer."""
     with write_transaction(context.warehouse()) as conn:
-        customers.set_status(conn, name, customers.PAUSED)
+        sync_state.pause(conn, name)
     click.echo(f"paused {name}: the hourly schedule skips it until `customers resume {name}`")
 
 
@@ -234,7 +238,7 @@ def pause_command(name: str) -> None:
 def resume_command(name: str) -> None:
     """Re-enable scheduled syncs of a customer."""
     with write_transaction(context.warehouse()) as conn:
-        customers.set_status(conn, name, customers.ACTIVE)
+        sync_state.resume(conn, name)
     click.echo(f"resumed {name}: the next hourly run syncs it (or `zuora-pipeline sync --customer {name}`)")
 
 

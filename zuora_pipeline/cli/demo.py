@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from zuora_pipeline import config
-from zuora_pipeline.crypto import SecretBox, new_key
+from zuora_pipeline.crypto import new_key
 from zuora_pipeline.dagster_instance import ensure_instance_config
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.transactions import write_transaction
@@ -73,7 +73,7 @@ def demo_command(
     )
     engine = context.warehouse(check_schema=False)
     migrate.upgrade(engine)
-    box = SecretBox.from_env()
+    box = config.secret_box()
     with run_simulator(sim_config, port=port, mode="thread") as sim:
         click.echo(f"simulated Zuora at {sim.base_url} ({len(DEMO_CUSTOMERS)} tenants x {workflows} workflows)")
         with write_transaction(engine) as conn:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from zuora_pipeline import config
 from zuora_pipeline.cli.errors import Problems
-from zuora_pipeline.crypto import SecretBox, SecretKeyError
+from zuora_pipeline.crypto import SecretKeyError
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.migrate import SchemaMissingError, require_schema
@@ -39,7 +40,7 @@ def require_secrets(chosen: Sequence[Customer]) -> None:
     if not chosen:
         return
     try:
-        box = SecretBox.from_env()
+        box = config.secret_box()
     except SecretKeyError as exc:
         raise Problems([str(exc)]) from None
     problems = []

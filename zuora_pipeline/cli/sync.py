@@ -22,14 +22,15 @@ RECENT = timedelta(hours=1)
 
 
 def _eligible(selected: list[Customer], *, force: bool) -> tuple[list[Customer], list[tuple[str, str]]]:
-    """The seeds' rules: paused customers and customers synced within the hour are skipped
-    (with the reason) unless --force."""
+    """The seeds' rules: paused customers are skipped (a paused customer's sync makes no Zuora
+    call, even with --force: resume it first), and customers synced within the hour unless --force;
+    each with the reason."""
     now = datetime.now(UTC)
     chosen, skipped = [], []
     for c in selected:
-        if c.sync_status == customers.PAUSED and not force:
+        if c.sync_status == customers.PAUSED:
             why = c.paused_reason or c.last_sync_error or "by an operator"
-            skipped.append((c.name, f"paused ({why}); `customers resume {c.name}` or --force"))
+            skipped.append((c.name, f"paused ({why}); `zuora-pipeline customers resume {c.name}` first"))
             continue
         last = c.last_synced_at
         if last is not None and last.tzinfo is None:
@@ -49,7 +50,7 @@ def _eligible(selected: list[Customer], *, force: bool) -> tuple[list[Customer],
 @click.command("sync")
 @click.option("--customer", "names", multiple=True, metavar="NAME", help="repeatable")
 @click.option("--all", "all_", is_flag=True, help="every customer")
-@click.option("--force", is_flag=True, help="sync even if paused or synced within the hour")
+@click.option("--force", is_flag=True, help="sync even if synced within the hour")
 @click.option("--full-refresh", is_flag=True, help="re-export every workflow, not only changed ones")
 @click.option("--allow-mass-delete", is_flag=True, help="let this sync soft-delete more than the shrink guard allows")
 @click.option("--in-process", is_flag=True, help="run now in this process instead of queueing runs")

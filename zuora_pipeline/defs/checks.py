@@ -1,7 +1,8 @@
 """Asset checks on the normalized tables (the raw assets' checks run inside their step).
 
-Checks record their result at asset level (no ``partitions_def``: partitioned checks are a
-preview feature in Dagster 1.13); each result's metadata names the customer it looked at.
+Checks that judge one customer are evaluated and stored per customer partition, so the Checks
+tab shows each customer's own latest result. The fleet-wide checks (every customer's freshness,
+orphan tasks) target ``zuora/fleet`` and run on their own schedule, never inside a customer's run.
 """
 
 from collections.abc import Iterator
@@ -10,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from zuora_pipeline.defs.failures import load_customer
-from zuora_pipeline.defs.keys import WORKFLOW_TASKS, WORKFLOWS
+from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS, WORKFLOWS
+from zuora_pipeline.defs.partitions import customer_check
 from zuora_pipeline.defs.resources import WarehouseResource
+from zuora_pipeline.sync.freshness import CustomerSync, freshness, paused_table, stale_table
 from zuora_pipeline.warehouse import quality
 
 FRESHNESS = timedelta(hours=2)
@@ -19,27 +22,22 @@ FRESHNESS = timedelta(hours=2)
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec(
+        customer_check(
             "matches_listing",
             asset=WORKFLOWS,
             blocking=True,
             description="The live workflows are exactly the workflows of the last complete listing.",
         ),
-        dg.AssetCheckSpec(
+        customer_check(
             "no_duplicate_workflows",
             asset=WORKFLOWS,
             blocking=True,
             description="No (customer, zuora_id) appears twice.",
         ),
-        dg.AssetCheckSpec(
+        customer_check(
             "required_fields_present",
             asset=WORKFLOWS,
             description="Every live workflow has a name, and an export when it has an active version.",
-        ),
-        dg.AssetCheckSpec(
-            "customers_fresh",
-            asset=WORKFLOWS,
-            description=f"Every active customer synced successfully within {FRESHNESS}.",
         ),
     ],
 )
@@ -53,7 +51,6 @@ def workflows_checks(
         live = quality.live_ids(conn, customer.id)
         duplicates = quality.duplicate_workflows(conn, customer.id)
         missing = quality.missing_required(conn, customer.id)
-        stale = quality.stale_customers(conn, datetime.now(UTC) - FRESHNESS)
     not_stored = sorted(set(listed) - set(live))
     not_listed = sorted(set(live) - set(listed))
     yield dg.AssetCheckResult(
@@ -78,26 +75,15 @@ def workflows_checks(
         passed=missing == 0,
         metadata={"customer": customer.name, "rows_missing_fields": missing},
     )
-    yield dg.AssetCheckResult(
-        check_name="customers_fresh",
-        passed=not stale,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"stale_customers": len(stale), "sample": dg.MetadataValue.json(stale[:20])},
-    )
 
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec(
+        customer_check(
             "task_counts_match_exports",
             asset=WORKFLOW_TASKS,
             description="Each workflow has as many tasks as its stored export.",
-        ),
-        dg.AssetCheckSpec(
-            "no_orphan_tasks",
-            asset=WORKFLOW_TASKS,
-            description="Every task belongs to a stored workflow.",
-        ),
+        )
     ],
 )
 def tasks_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
@@ -105,7 +91,6 @@ def tasks_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
     customer = load_customer(engine, context.partition_key)
     with engine.connect() as conn:
         mismatches = quality.task_count_mismatches(conn, customer.id)
-        orphans = quality.orphan_tasks(conn)
     yield dg.AssetCheckResult(
         check_name="task_counts_match_exports",
         passed=not mismatches,
@@ -113,6 +98,48 @@ def tasks_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
             "customer": customer.name,
             "mismatched_workflows": len(mismatches),
             "sample": dg.MetadataValue.json([list(m) for m in mismatches[:10]]),
+        },
+    )
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "customers_fresh",
+            asset=FLEET,
+            description=f"Every active customer synced successfully within the last "
+            f"{int(FRESHNESS.total_seconds() // 3600)} h; the stale ones are named in a table. "
+            "Paused customers are listed apart and do not fail it.",
+        ),
+        dg.AssetCheckSpec(
+            "no_orphan_tasks",
+            asset=FLEET,
+            description="Every task belongs to a stored workflow.",
+        ),
+    ],
+)
+def fleet_checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+    now = datetime.now(UTC)
+    with warehouse.engine().connect() as conn:
+        syncs = [CustomerSync(*row) for row in quality.customer_syncs(conn)]
+        orphans = quality.orphan_tasks(conn)
+    report = freshness(syncs, now, FRESHNESS)
+    stale_names = ", ".join(c.name for c in report.stale[:10]) + (" ..." if len(report.stale) > 10 else "")
+    yield dg.AssetCheckResult(
+        check_name="customers_fresh",
+        passed=not report.stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(report.stale)} of {report.active} active customers stale: {stale_names}"
+            if report.stale
+            else f"all {report.active} active customers synced within {FRESHNESS}"
+        ),
+        metadata={
+            "stale_customers": len(report.stale),
+            "active_customers": report.active,
+            "paused_customers": len(report.paused),
+            "stale": dg.MetadataValue.md(stale_table(report, now)),
+            "paused": dg.MetadataValue.md(paused_table(report)),
         },
     )
     yield dg.AssetCheckResult(check_name="no_orphan_tasks", passed=orphans == 0, metadata={"orphan_tasks": orphans})

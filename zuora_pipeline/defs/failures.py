@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretKeyError
 from zuora_pipeline.steps.workflows import NoListingError
-from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import ZuoraAuthenticationError, ZuoraError, handling
@@ -37,18 +36,11 @@ def is_deterministic(exc: BaseException) -> bool:
 
 
 def _record(engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool) -> None:
-    now = datetime.now(UTC)
     with write_transaction(engine) as conn:
-        customers.record_sync_outcome(conn, customer.id, status="failed", error=message, pause=pause)
-        sync_runs.record(
-            conn,
-            customer_id=customer.id,
-            run_id=run_id,
-            at=now,
-            status="failed",
-            finished_at=now,
-            error_message=message,
-        )
+        if pause:
+            sync_state.paused(conn, customer.id, run_id, message)
+        else:
+            sync_state.failed(conn, customer.id, run_id, message)
 
 
 @contextmanager

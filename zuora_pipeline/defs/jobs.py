@@ -1,4 +1,4 @@
-"""The two jobs (DESIGN.md §4).
+"""The jobs: a customer's sync, its tasks re-extraction, and the fleet-wide checks.
 
 Both run their steps in the run's own process: a sync is I/O-bound and a process per step would
 cost more in Python start-up than the step itself. Concurrency comes from many runs (one per
@@ -7,17 +7,18 @@ customer, queued by the run coordinator) and from the client's bounded request p
 
 import dagster as dg
 
-from zuora_pipeline.defs.keys import WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOW_TASKS, WORKFLOWS
+from zuora_pipeline.defs.keys import FLEET, SYNC_ASSETS, WORKFLOW_TASKS
 
 SYNC_JOB_NAME = "sync_customer_workflows"
 REEXTRACT_JOB_NAME = "reextract_tasks"
+FLEET_CHECKS_JOB_NAME = "fleet_quality_checks"
 TASKS_OP = "zuora__workflow_tasks"
 WORKFLOWS_OP = "zuora__workflows"
 FETCH_OP = "fetch_workflow_definitions"
 
 sync_customer_workflows = dg.define_asset_job(
     SYNC_JOB_NAME,
-    selection=dg.AssetSelection.assets(WORKFLOW_PAGES, WORKFLOW_EXPORTS, WORKFLOWS, WORKFLOW_TASKS),
+    selection=dg.AssetSelection.assets(*SYNC_ASSETS),
     executor_def=dg.in_process_executor,
     description="List, export, normalize and extract one customer's Zuora workflows.",
 )
@@ -27,7 +28,16 @@ reextract_tasks = dg.define_asset_job(
     selection=dg.AssetSelection.assets(WORKFLOW_TASKS),
     executor_def=dg.in_process_executor,
     config={"ops": {TASKS_OP: {"config": {"reextract_all": True}}}},
-    description="Rebuild tasks from the stored exports, without any Zuora API call.",
+    description="Rebuild tasks from the stored exports, without any Zuora API call. Not a sync: "
+    "it leaves the customer's last sync and its freshness alone.",
+)
+
+# Unpartitioned: one run judges every customer (see defs/assets/fleet.py).
+fleet_quality_checks = dg.define_asset_job(
+    FLEET_CHECKS_JOB_NAME,
+    selection=dg.AssetSelection.checks_for_assets(FLEET),
+    executor_def=dg.in_process_executor,
+    description="The fleet-wide checks: each active customer's freshness, orphan tasks.",
 )
 
 

@@ -6,6 +6,10 @@ WORKFLOW_PAGES = dg.AssetKey(["zuora", "workflow_pages"])
 WORKFLOW_EXPORTS = dg.AssetKey(["zuora", "workflow_exports"])
 WORKFLOWS = dg.AssetKey(["zuora", "workflows"])
 WORKFLOW_TASKS = dg.AssetKey(["zuora", "workflow_tasks"])
+# The assets of one customer's sync, in step order; a run materializing all of them is a sync.
+SYNC_ASSETS = (WORKFLOW_PAGES, WORKFLOW_EXPORTS, WORKFLOWS, WORKFLOW_TASKS)
+# Not materialized by Dagster: the warehouse across all customers, target of the fleet-wide checks.
+FLEET = dg.AssetKey(["zuora", "fleet"])
 
 GROUP = "zuora"
 # Pool of the steps that call Zuora: caps concurrent API-facing steps across all runs

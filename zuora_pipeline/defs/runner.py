@@ -10,14 +10,15 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from zuora_pipeline.crypto import SecretBox
+from zuora_pipeline import config
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
 from zuora_pipeline.logs import TEXT
 from zuora_pipeline.sync.outcome import STAT_KEYS
-from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
@@ -55,7 +56,7 @@ def register_customer(
             name=name,
             base_url=base_url,
             client_id=client_id,
-            client_secret_encrypted=SecretBox.from_env().encrypt(client_secret),
+            client_secret_encrypted=config.secret_box().encrypt(client_secret),
         )
     ensure_partitions(instance, [name])
     return name
@@ -76,7 +77,7 @@ def outcome_from_record(
     outcome = SyncOutcome(customer, success, run_id, seconds)
     with engine.connect() as conn:
         row = customers.find(conn, customer)
-        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, run_id) or {}) if row else {}
+        record: dict[str, Any] = (sync_state.for_run(conn, row.id, run_id) or {}) if row else {}
     outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
     if not success:
         outcome.error = record.get("error_message") or failure or "run failed"
@@ -135,10 +136,12 @@ def run_sync(
     return _in_process_run_finished(instance, engine, customer, result, time.monotonic() - started, alerts)
 
 
-def _resources_run_config(resources_config: dict[str, Any] | None) -> dict[str, Any]:
-    if not resources_config:
-        return {}
-    return {"resources": {name: {"config": dict(cfg)} for name, cfg in resources_config.items()}}
+def _resources_run_config(resources_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    # This process's environment now, not when the definitions were imported.
+    resources = environment_run_config()
+    for name, cfg in (resources_config or {}).items():
+        resources[name] = {"config": {**resources.get(name, {}).get("config", {}), **cfg}}
+    return {"resources": resources}
 
 
 def run_reextract(
@@ -159,6 +162,7 @@ def run_reextract(
         run_config={
             "ops": {TASKS_OP: {"config": {"reextract_all": True}}},
             **loggers_run_config(log_format, log_level),
+            **_resources_run_config(),
         },
         tags={"zuora/trigger": "cli"},
     )

@@ -1,8 +1,9 @@
-"""``hourly_workflow_sync``: on the hour, one run per active customer."""
+"""``hourly_workflow_sync``: on the hour, one run per active customer; ``fleet_quality_schedule``:
+the fleet-wide checks every 15 minutes."""
 
 import dagster as dg
 
-from zuora_pipeline.defs.jobs import sync_customer_workflows
+from zuora_pipeline.defs.jobs import fleet_quality_checks, sync_customer_workflows
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
@@ -41,3 +42,13 @@ def hourly_workflow_sync(
     if not requests:
         return dg.SkipReason("no active customer has a partition yet")
     return requests
+
+
+# Every 15 minutes: a customer that missed its hourly sync twice is named within a quarter hour.
+fleet_quality_schedule = dg.ScheduleDefinition(
+    name="fleet_quality_schedule",
+    job=fleet_quality_checks,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

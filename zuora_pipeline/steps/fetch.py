@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline.sync.hashing import export_hash
 from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
-from zuora_pipeline.warehouse import raw, sync_runs
+from zuora_pipeline.warehouse import raw, sync_state
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
@@ -257,16 +257,10 @@ def fetch_workflow_definitions(
             raw.promote_staged(conn, customer.id, run_id=run_id)
             result.pages = len(pages)
             result.duration_s = time.monotonic() - started
-            sync_runs.record(
+            sync_state.progress(
                 conn,
-                customer_id=customer.id,
-                run_id=run_id,
-                at=now,
-                # A step retry after a failed attempt starts the record afresh.
-                status="running",
-                finished_at=None,
-                error_message=None,
-                full_refresh=full_refresh,
+                customer.id,
+                run_id,
                 listing_complete=True,
                 pages=result.pages,
                 listed=result.listed,

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zuora_pipeline.sync.tasks import task_rows
-from zuora_pipeline.warehouse import sync_runs
+from zuora_pipeline.warehouse import sync_state
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
@@ -77,15 +77,9 @@ def extract_tasks(
         if customer is not None:
             result.total = task_table.count_for_customer(conn, customer.id)
         if customer is not None and run_id is not None:
-            sync_runs.record(
-                conn,
-                customer_id=customer.id,
-                run_id=run_id,
-                at=now,
-                tasks_upserted=result.upserted,
-                tasks_deleted=result.deleted,
-                status="success",
-                finished_at=datetime.now(UTC),
+            # The last step of a sync: the whole sync succeeded (a no-op outside a sync).
+            sync_state.succeeded(
+                conn, customer.id, run_id, tasks_upserted=result.upserted, tasks_deleted=result.deleted
             )
     result.duration_s = time.monotonic() - started
     return result

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from zuora_pipeline.steps.history import HistoryResult, record_history
 from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete_refused
 from zuora_pipeline.sync.normalize import WorkflowRow, workflow_row
-from zuora_pipeline.warehouse import customers, raw, sync_runs
+from zuora_pipeline.warehouse import raw, sync_state
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
@@ -142,15 +142,9 @@ def apply_listing(
         for key, value in diff.stats().items():
             setattr(result, key, value)
         result.deleted_ids = list(diff.deleted)
-        guard: dict[str, object] = (
-            {"status": "running", "finished_at": None, "error_message": None}
-            if result.shrink_guard_message is None
-            else {"status": "failed", "error_message": result.shrink_guard_message}
-        )
-        sync_runs.record(conn, customer_id=customer.id, run_id=run_id, at=now, **result.stats(), **guard)
         if result.shrink_guard_message is None:
-            customers.record_sync_outcome(conn, customer.id, status="success", synced_at=now)
+            sync_state.progress(conn, customer.id, run_id, **result.stats())
         else:
-            customers.record_sync_outcome(conn, customer.id, status="failed", error=result.shrink_guard_message)
+            sync_state.failed(conn, customer.id, run_id, result.shrink_guard_message, **result.stats())
     result.duration_s = time.monotonic() - started
     return result

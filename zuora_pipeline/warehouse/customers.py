@@ -148,35 +148,7 @@ def update(conn: sa.Connection, name: str, **values: object) -> Customer:
     return get(conn, name)
 
 
-def set_status(conn: sa.Connection, name: str, status: str, *, error: str | None = None) -> Customer:
-    values: dict[str, object] = {"sync_status": status}
-    if status == PAUSED and error is not None:
-        values["last_sync_error"] = error
-    return update(conn, name, **values)
-
-
 def remove(conn: sa.Connection, name: str) -> None:
     customer = get(conn, name)
     # Rows below the customer go by ON DELETE CASCADE.
     conn.execute(sa.delete(customers).where(customers.c.id == customer.id))
-
-
-def record_sync_outcome(
-    conn: sa.Connection,
-    customer_id: int,
-    *,
-    status: str,
-    error: str | None = None,
-    synced_at: datetime | None = None,
-    pause: bool = False,
-) -> None:
-    values: dict[str, object] = {
-        "last_sync_status": status,
-        "last_sync_error": error,
-        "updated_at": now_utc(),
-    }
-    if synced_at is not None:
-        values["last_synced_at"] = synced_at
-    if pause:
-        values["sync_status"] = PAUSED
-    conn.execute(sa.update(customers).where(customers.c.id == customer_id).values(**values))

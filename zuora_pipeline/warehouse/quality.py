@@ -85,14 +85,9 @@ def orphan_tasks(conn: sa.Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def stale_customers(conn: sa.Connection, older_than: datetime) -> list[str]:
-    """Active customers whose last successful sync is older than ``older_than`` (or never)."""
-    query = (
-        sa.select(customers.c.name)
-        .where(
-            customers.c.sync_status == "active",
-            sa.or_(customers.c.last_synced_at.is_(None), customers.c.last_synced_at < older_than),
-        )
-        .order_by(customers.c.name)
-    )
-    return list(conn.execute(query).scalars())
+def customer_syncs(conn: sa.Connection) -> list[tuple[str, str, datetime | None, str | None]]:
+    """(name, sync status, last successful sync, paused reason) of every customer."""
+    query = sa.select(
+        customers.c.name, customers.c.sync_status, customers.c.last_synced_at, customers.c.paused_reason
+    ).order_by(customers.c.name)
+    return [tuple(row) for row in conn.execute(query)]

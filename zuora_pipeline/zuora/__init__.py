@@ -40,7 +40,7 @@ from .models import (
 from .results import ExportOutcome, WorkflowExport, WorkflowPage
 from .retry import parse_retry_after
 from .settings import ClientSettings
-from .urls import ZUORA_REST_HOSTS, allowed_hosts_from_env, check_base_url
+from .urls import ZUORA_REST_HOSTS, check_base_url, parse_allowed_hosts
 
 __all__ = [
     "DEFAULT_TOKEN_CACHE",
@@ -77,9 +77,9 @@ __all__ = [
     "ZuoraRequestError",
     "ZuoraServerError",
     "ZuoraValidationError",
-    "allowed_hosts_from_env",
     "check_base_url",
     "handling",
+    "parse_allowed_hosts",
     "parse_error_body",
     "parse_retry_after",
     "parse_zuora_datetime",

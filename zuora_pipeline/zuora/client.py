@@ -44,7 +44,7 @@ from .pagination import PageWalkGuard
 from .results import ExportOutcome, WorkflowExport, WorkflowPage
 from .retry import RETRYABLE_STATUS, Backoff, RetryBudget, Sleep, parse_ratelimit_reset, parse_retry_after
 from .settings import ClientSettings
-from .urls import allowed_hosts_from_env, check_base_url, resolve_next_page, url_path
+from .urls import check_base_url, resolve_next_page, url_path
 
 try:
     from orjson import loads as _loads  # every export is decoded once here: ~3x faster than json
@@ -146,9 +146,8 @@ class ZuoraClient:
         self.settings = settings or ClientSettings()
         self.customer = customer
         # First, before anything can make a request: where is this client allowed to send secrets?
-        allowed = (*self.settings.allowed_hosts, *allowed_hosts_from_env())
         try:
-            self.base_url = check_base_url(base_url, allowed)
+            self.base_url = check_base_url(base_url, self.settings.allowed_hosts)
         except ZuoraError as err:
             err.customer = customer
             raise

@@ -26,7 +26,7 @@ class ClientSettings:
     max_retry_wait: float = 120.0  # Zuora's concurrency 429 says Retry-After: 120
     retry_budget_s: float = 300.0  # total sleeping on retries per client
     token_refresh_margin_s: float = 60.0
-    allowed_hosts: tuple[str, ...] = ()  # merged with ZUORA_PIPELINE_ALLOWED_HOSTS
+    allowed_hosts: tuple[str, ...] = ()  # beside Zuora's REST hosts; the `zuora` resource's field
     adaptive_concurrency: bool = True
 
     def __post_init__(self) -> None:

@@ -2,14 +2,14 @@
 
 A customer's base URL is operator input that decides where we send the client secret, so it is
 checked before any request: https on Zuora's documented REST hosts, or a host the operator listed
-(settings or ZUORA_PIPELINE_ALLOWED_HOSTS). Plain http is only for loopback hosts that are listed
-too (the simulator), so a typo can never ship credentials in clear text over a network.
+(``ClientSettings.allowed_hosts``, set from ZUORA_PIPELINE_ALLOWED_HOSTS by the `zuora` resource).
+Plain http is only for loopback hosts that are listed too (the simulator), so a typo can never
+ship credentials in clear text over a network.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
@@ -41,10 +41,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ENTRY_SPLIT = re.compile(r"[\s,]+")
 
 
-def allowed_hosts_from_env() -> tuple[str, ...]:
-    """Entries of ZUORA_PIPELINE_ALLOWED_HOSTS (comma or whitespace separated), lowercased."""
-    raw = os.environ.get(ALLOWED_HOSTS_ENV, "")
-    return tuple(e.lower() for e in _ENTRY_SPLIT.split(raw) if e)
+def parse_allowed_hosts(raw: str) -> tuple[str, ...]:
+    """Entries of a ZUORA_PIPELINE_ALLOWED_HOSTS value (comma or whitespace separated), lowercased."""
+    return tuple(e.lower() for e in _ENTRY_SPLIT.split(raw or "") if e)
 
 
 def _parse_entry(entry: str) -> tuple[str, int | None]:
@@ -92,8 +91,8 @@ def _split(url: str) -> SplitResult:
 def check_base_url(url: str, allowed_hosts: Iterable[str] = ()) -> str:
     """Validate a customer's base URL; return it normalised (lowercase scheme/host, no trailing slash).
 
-    `allowed_hosts` are extra hosts on top of Zuora's documented ones (callers merge in
-    `allowed_hosts_from_env()`; the client does that for you).
+    `allowed_hosts` are extra hosts on top of Zuora's documented ones (the client passes its
+    `ClientSettings.allowed_hosts`).
     """
     shown = repr(url) if isinstance(url, str) and len(url) <= 200 else "the given value"
     try:

@@ -8,6 +8,7 @@ import dagster as dg
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.warehouse.schema import tasks
 
@@ -39,13 +40,12 @@ def test_sync_in_process_prints_stats_and_skips_recent_syncs(cli_env, sim_tenant
 def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
     good = cli_env.add_customer(sim_tenant(workflows=5, tasks=1))
     bad_tenant = sim_tenant(workflows=5, tasks=1)
-    from zuora_pipeline.crypto import SecretBox
     from zuora_pipeline.warehouse import customers
     from zuora_pipeline.warehouse.transactions import write_transaction
 
     bad = cli_env.add_customer(bad_tenant)
     with write_transaction(cli_env.engine) as conn:
-        customers.update(conn, bad, client_secret_encrypted=SecretBox.from_env().encrypt("nope"))
+        customers.update(conn, bad, client_secret_encrypted=config.secret_box().encrypt("nope"))
 
     result = CliRunner().invoke(main, ["sync", "--all", "--in-process"])
 

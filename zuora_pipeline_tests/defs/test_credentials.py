@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zuora_pipeline.crypto import SecretBox
+from zuora_pipeline import config
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -15,7 +15,7 @@ def test_bad_credentials_fail_the_run_pause_the_customer_and_spare_the_others(pi
     assert pipeline.sync(bad_name).success
     before = pipeline.rows(bad_name)
     with write_transaction(pipeline.engine) as conn:
-        customers.update(conn, bad_name, client_secret_encrypted=SecretBox.from_env().encrypt("wrong-secret"))
+        customers.update(conn, bad_name, client_secret_encrypted=config.secret_box().encrypt("wrong-secret"))
     pipeline.simulator.admin.reset_stats()
 
     outcome = pipeline.sync(bad_name)

@@ -8,10 +8,9 @@ import dagster as dg
 
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.defs.schedules import hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
-from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
@@ -21,7 +20,7 @@ def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
             conn, name=name, base_url="https://rest.zuora.com", client_id="c" * 36, client_secret_encrypted="x"
         )
         if status != customers.ACTIVE:
-            customers.set_status(conn, name, status)
+            sync_state.pause(conn, name)
 
 
 def _schedule_tick(pipeline):
@@ -30,7 +29,7 @@ def _schedule_tick(pipeline):
         scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
         repository_def=defs.get_repository_def(),
         instance_ref=pipeline.instance.get_ref(),
-        resources={"warehouse": WarehouseResource()},
+        resources={"warehouse": pipeline.warehouse_resource()},
     )
     return hourly_workflow_sync.evaluate_tick(context)
 
@@ -60,7 +59,7 @@ def _tick(pipeline, cursor: str | None = None):
         definitions=defs,
         instance_ref=pipeline.instance.get_ref(),
         cursor=cursor,
-        resources={"warehouse": WarehouseResource()},
+        resources={"warehouse": pipeline.warehouse_resource()},
     )
     data = customer_partitions_sensor.evaluate_tick(context)
     # build_sensor_context does not apply partition requests: do what the daemon does.
@@ -116,13 +115,13 @@ def test_sensor_syncs_a_paused_customer_whose_secret_was_rotated_once_it_is_resu
     _add(pipeline.engine, "acme")
     first = _tick(pipeline)
     with write_transaction(pipeline.engine) as conn:
-        customers.set_status(conn, "acme", customers.PAUSED, error="bad credentials")
+        sync_state.paused(conn, pipeline.customer("acme").id, "run-1", "bad credentials")
     paused = _tick(pipeline, first.cursor)
     with write_transaction(pipeline.engine) as conn:
         customers.update(conn, "acme", client_secret_encrypted="rotated")
     still_paused = _tick(pipeline, paused.cursor)
     with write_transaction(pipeline.engine) as conn:
-        customers.set_status(conn, "acme", customers.ACTIVE)
+        sync_state.resume(conn, "acme")
 
     resumed = _tick(pipeline, still_paused.cursor)
 

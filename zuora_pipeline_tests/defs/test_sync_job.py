@@ -223,7 +223,7 @@ def test_shrink_guard_holds_back_a_mass_deletion_until_the_operator_allows_it(pi
 def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pipeline, sim_tenant):
     import dagster as dg
 
-    from zuora_pipeline.warehouse import sync_runs
+    from zuora_pipeline.warehouse import sync_state
 
     tenant = sim_tenant(workflows=9, tasks=2)
     name = pipeline.add_customer(tenant)
@@ -247,8 +247,11 @@ def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pi
     assert api_calls == outcome.stats["api_calls"] > 0
 
     with pipeline.engine.connect() as conn:
-        record = sync_runs.for_run(conn, pipeline.customer(name).id, outcome.run_id)
+        record = sync_state.for_run(conn, pipeline.customer(name).id, outcome.run_id)
     assert record["status"] == "success" and record["finished_at"] is not None
     assert (record["created"], record["total"], record["errors"]) == (9, 9, 0)
     assert record["listing_complete"] is True
     assert record["tasks_upserted"] == sum(len(r["tasks"]) for r in pipeline.rows(name).values())
+    # The customer row agrees with its sync record: success means the whole sync (tasks included).
+    customer = pipeline.customer(name)
+    assert (customer.last_sync_status, customer.last_synced_at) == ("success", record["finished_at"])

@@ -119,7 +119,7 @@ def _gql(base: str, query: str, variables: dict) -> dict:
 @pytest.mark.webserver
 def test_materialize_a_customer_partition_through_the_webserver(pipeline, webserver, sim_tenant):
     tenant = sim_tenant(workflows=12, tasks=3)
-    from zuora_pipeline.crypto import SecretBox
+    from zuora_pipeline import config
     from zuora_pipeline.warehouse import customers
     from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -129,7 +129,7 @@ def test_materialize_a_customer_partition_through_the_webserver(pipeline, webser
             name="acme",
             base_url=pipeline.simulator.base_url,
             client_id=tenant.client_id,
-            client_secret_encrypted=SecretBox.from_env().encrypt(tenant.client_secret),
+            client_secret_encrypted=config.secret_box().encrypt(tenant.client_secret),
         )
     added = _gql(webserver, ADD_PARTITION, {"repo": LOCATION, "name": "customers", "key": "acme"})
     assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added

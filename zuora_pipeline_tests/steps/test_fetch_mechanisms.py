@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from zuora_pipeline.defs.resources import ZuoraResource
 from zuora_pipeline.steps import fetch
 from zuora_pipeline.warehouse import raw
 from zuora_pipeline.zuora.results import WorkflowExport
@@ -61,7 +60,7 @@ def test_exports_are_written_in_batches_as_they_arrive(
         return stage_exports(conn, customer_id, exports, **kw)
 
     monkeypatch.setattr(raw, "stage_exports", spying_upsert)
-    with ZuoraResource(concurrency=CAP).client_for(customer) as client:
+    with pipeline.zuora_resource(concurrency=CAP).client_for(customer) as client:
         result = fetch.fetch_workflow_definitions(
             pipeline.engine, customer, client, run_id="mechanism", batch_size=batch_size
         )

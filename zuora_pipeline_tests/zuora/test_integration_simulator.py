@@ -205,14 +205,16 @@ def test_non_allowed_base_url_makes_no_request(
     simulator: Any, sim_tenant: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = sim_tenant(workflows=3)
-    monkeypatch.delenv("ZUORA_PIPELINE_ALLOWED_HOSTS", raising=False)
+    monkeypatch.setenv("ZUORA_PIPELINE_ALLOWED_HOSTS", host_of(simulator.base_url))  # the client never reads it
     before = simulator.admin.stats()["requests_total"]
     with pytest.raises(UnsafeBaseUrlError):
         ZuoraClient(simulator.base_url, t.client_id, t.client_secret, customer=t.name)
     assert simulator.admin.stats()["requests_total"] == before
-    # ... and allowed through the environment variable
-    monkeypatch.setenv("ZUORA_PIPELINE_ALLOWED_HOSTS", host_of(simulator.base_url))
-    with ZuoraClient(simulator.base_url, t.client_id, t.client_secret, customer=t.name, token_cache=TokenCache()) as c:
+    # ... and allowed through its settings (the `zuora` resource's allowed_hosts field)
+    settings = ClientSettings(allowed_hosts=(host_of(simulator.base_url),))
+    with ZuoraClient(
+        simulator.base_url, t.client_id, t.client_secret, customer=t.name, settings=settings, token_cache=TokenCache()
+    ) as c:
         assert len(walk_ids(c)) == 3
 
 

@@ -1,15 +1,24 @@
-"""``zuora/workflow_pages`` and ``zuora/workflow_exports``: one step, so exports overlap the walk."""
+"""``zuora/workflow_pages`` and ``zuora/workflow_exports``: one step, so exports overlap the walk.
+
+A paused customer stays a partition, so a backfill over all customers or the Materialize button
+can reach it. The step then makes no Zuora call (not even for a token): it yields no
+materialization, so the downstream steps are skipped and the run succeeds, and it records a WARN
+``customer_active`` result on that customer's partition saying why and how to resume.
+"""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
 from zuora_pipeline.defs.failures import customer_step, load_customer
-from zuora_pipeline.defs.keys import API_POOL, GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.keys import API_POOL, GROUP, SYNC_ASSETS, WORKFLOW_EXPORTS, WORKFLOW_PAGES
+from zuora_pipeline.defs.partitions import customer_check, customers_partitions
 from zuora_pipeline.defs.policies import API_RETRY_POLICY
 from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.steps.fetch import FetchResult, fetch_workflow_definitions
+from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.warehouse.customers import Customer
+from zuora_pipeline.warehouse.transactions import write_transaction
 
 MIN_EXPORT_COVERAGE = 0.995
 
@@ -62,12 +71,56 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
     }
 
 
+def _is_whole_sync(context: dg.AssetExecutionContext) -> bool:
+    """A run materializing every sync asset is a sync (it gets a sync record); a Materialize of
+    the raw assets alone refreshes them but is not a sync of the customer."""
+    selection = context.run.asset_selection
+    # No selection: the run is the whole job (only the sync job holds this step).
+    return not selection or set(SYNC_ASSETS) <= set(selection)
+
+
+def _selected(
+    context: dg.AssetExecutionContext, results: list[dg.MaterializeResult | dg.AssetCheckResult]
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    assets, checks = context.selected_asset_keys, context.selected_asset_check_keys
+    for result in results:
+        if isinstance(result, dg.AssetCheckResult):
+            if dg.AssetCheckKey(result.asset_key, result.check_name) in checks:
+                yield result
+        elif result.asset_key in assets:
+            yield result
+
+
+def _active_result(customer: Customer) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=WORKFLOW_PAGES, check_name="customer_active", passed=True, metadata={"customer": customer.name}
+    )
+
+
+def _paused_result(context: dg.AssetExecutionContext, customer: Customer) -> dg.AssetCheckResult:
+    reason = customer.paused_reason or sync_state.OPERATOR_PAUSE_REASON
+    context.log.warning(f"{customer.name} is paused ({reason}): not synced, no Zuora call made")
+    return dg.AssetCheckResult(
+        asset_key=WORKFLOW_PAGES,
+        check_name="customer_active",
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"paused: {reason}; run `zuora-pipeline customers resume {customer.name}`",
+        metadata={
+            "customer": customer.name,
+            "paused_reason": reason,
+            "last_successful_sync": customer.last_synced_at.isoformat() if customer.last_synced_at else "never",
+        },
+    )
+
+
 @dg.multi_asset(
     name="fetch_workflow_definitions",
     specs=[
         dg.AssetSpec(
             WORKFLOW_PAGES,
             partitions_def=customers_partitions,
+            skippable=True,
             group_name=GROUP,
             kinds={"zuora", "sql"},
             description="Every page of GET /workflows for the customer, stored raw "
@@ -77,6 +130,7 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
             WORKFLOW_EXPORTS,
             deps=[WORKFLOW_PAGES],
             partitions_def=customers_partitions,
+            skippable=True,
             group_name=GROUP,
             kinds={"zuora", "sql"},
             description="The last good GET /workflows/{id}/export of each listed workflow "
@@ -84,19 +138,25 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
         ),
     ],
     check_specs=[
-        dg.AssetCheckSpec(
+        customer_check(
+            "customer_active",
+            asset=WORKFLOW_PAGES,
+            description="The customer is active; a paused one is not synced (no Zuora call) "
+            "until `zuora-pipeline customers resume NAME`.",
+        ),
+        customer_check(
             "pagination_complete",
             asset=WORKFLOW_PAGES,
             blocking=True,
             description="The walk followed next_page to the end with no loop and no duplicate id.",
         ),
-        dg.AssetCheckSpec(
+        customer_check(
             "export_coverage",
             asset=WORKFLOW_EXPORTS,
             description=f"At least {MIN_EXPORT_COVERAGE:.1%} of listed workflows with an active "
             "version have a current export.",
         ),
-        dg.AssetCheckSpec(
+        customer_check(
             "exports_parse",
             asset=WORKFLOW_EXPORTS,
             description="Every export received in this sync was valid JSON of the export shape.",
@@ -104,6 +164,9 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
     ],
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    # Lets the step yield nothing for a paused customer (unyielded outputs are skipped, not
+    # missing); the step still computes both assets together and yields only the selected ones.
+    can_subset=True,
 )
 def fetch_workflow_definitions_asset(
     context: dg.AssetExecutionContext,
@@ -113,7 +176,13 @@ def fetch_workflow_definitions_asset(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     engine = warehouse.engine()
     customer = load_customer(engine, context.partition_key)
+    if customer.sync_status == customers.PAUSED:
+        yield from _selected(context, [_paused_result(context, customer)])
+        return
     run_id = context.run.run_id
+    if _is_whole_sync(context):
+        with write_transaction(engine) as conn:
+            sync_state.started(conn, customer.id, run_id, full_refresh=config.full_refresh)
     with customer_step(engine, customer, run_id):
         with zuora.client_for(customer) as client:
             result = fetch_workflow_definitions(
@@ -124,42 +193,44 @@ def fetch_workflow_definitions_asset(
         f"{result.exports_downloaded} exports downloaded, {result.unchanged_skipped} unchanged, "
         f"{result.errors} failed"
     )
-    yield dg.MaterializeResult(
-        asset_key=WORKFLOW_PAGES, metadata={"customer": customer.name, **_pages_metadata(result)}
-    )
-    yield dg.MaterializeResult(
-        asset_key=WORKFLOW_EXPORTS,
-        metadata={
-            "customer": customer.name,
-            **_exports_metadata(result),
-            "error_samples": dg.MetadataValue.json(result.error_samples),
-        },
-    )
-    yield dg.AssetCheckResult(
-        asset_key=WORKFLOW_PAGES,
-        check_name="pagination_complete",
-        passed=result.pagination_complete,
-        metadata={
-            "customer": customer.name,
-            "pages": result.pages,
-            "listed": result.listed,
-            "distinct_ids": result.distinct_ids,
-        },
-    )
-    yield dg.AssetCheckResult(
-        asset_key=WORKFLOW_EXPORTS,
-        check_name="export_coverage",
-        passed=result.coverage >= MIN_EXPORT_COVERAGE,
-        metadata={
-            "customer": customer.name,
-            "coverage": round(result.coverage, 6),
-            "failed_exports": result.errors,
-        },
-    )
-    yield dg.AssetCheckResult(
-        asset_key=WORKFLOW_EXPORTS,
-        check_name="exports_parse",
-        passed=result.malformed_exports == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"customer": customer.name, "malformed_exports": result.malformed_exports},
-    )
+    results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
+        _active_result(customer),
+        dg.MaterializeResult(asset_key=WORKFLOW_PAGES, metadata={"customer": customer.name, **_pages_metadata(result)}),
+        dg.MaterializeResult(
+            asset_key=WORKFLOW_EXPORTS,
+            metadata={
+                "customer": customer.name,
+                **_exports_metadata(result),
+                "error_samples": dg.MetadataValue.json(result.error_samples),
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=WORKFLOW_PAGES,
+            check_name="pagination_complete",
+            passed=result.pagination_complete,
+            metadata={
+                "customer": customer.name,
+                "pages": result.pages,
+                "listed": result.listed,
+                "distinct_ids": result.distinct_ids,
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=WORKFLOW_EXPORTS,
+            check_name="export_coverage",
+            passed=result.coverage >= MIN_EXPORT_COVERAGE,
+            metadata={
+                "customer": customer.name,
+                "coverage": round(result.coverage, 6),
+                "failed_exports": result.errors,
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=WORKFLOW_EXPORTS,
+            check_name="exports_parse",
+            passed=result.malformed_exports == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"customer": customer.name, "malformed_exports": result.malformed_exports},
+        ),
+    ]
+    yield from _selected(context, results)

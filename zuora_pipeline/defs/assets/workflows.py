@@ -5,11 +5,11 @@ import dagster as dg
 from zuora_pipeline.defs.failures import customer_step, load_customer
 from zuora_pipeline.defs.history_metadata import history_metadata
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOWS
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.partitions import customer_check, customers_partitions
 from zuora_pipeline.defs.policies import WAREHOUSE_RETRY_POLICY
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.steps.workflows import DEFAULT_MAX_DELETE_SHARE, apply_listing
-from zuora_pipeline.warehouse import sync_runs
+from zuora_pipeline.warehouse import sync_state
 
 
 class WorkflowsConfig(dg.Config):
@@ -26,7 +26,7 @@ class WorkflowsConfig(dg.Config):
     kinds={"sql"},
     retry_policy=WAREHOUSE_RETRY_POLICY,
     check_specs=[
-        dg.AssetCheckSpec(
+        customer_check(
             "shrink_guard",
             asset=WORKFLOWS,
             blocking=True,
@@ -52,7 +52,7 @@ def workflows_asset(
             max_delete_share=config.max_delete_share,
         )
     with engine.connect() as conn:
-        record = sync_runs.for_run(conn, customer.id, run_id) or {}
+        record = sync_state.for_run(conn, customer.id, run_id) or {}
     context.log.info(f"{customer.name}: {result.stats()}")
     guard = dg.AssetCheckResult(
         check_name="shrink_guard",

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from zuora_pipeline.crypto import SecretBox
+from zuora_pipeline import config
 from zuora_pipeline.defs.resources import ZuoraResource
 from zuora_pipeline.defs.runner import ensure_partitions
 from zuora_pipeline.warehouse import customers
@@ -56,7 +56,7 @@ def add_customer_at(
             name=name,
             base_url=base_url,
             client_id=tenant.client_id,
-            client_secret_encrypted=SecretBox.from_env().encrypt(secret or tenant.client_secret),
+            client_secret_encrypted=config.secret_box().encrypt(secret or tenant.client_secret),
         )
     ensure_partitions(pipeline.instance, [name])
     return name

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from zuora_pipeline import config
 from zuora_pipeline.cli import main
-from zuora_pipeline.crypto import SecretBox, new_key
+from zuora_pipeline.crypto import new_key
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import CustomerError
 from zuora_pipeline.warehouse.schema import metadata
@@ -122,7 +123,7 @@ def test_secrets_are_encrypted_at_rest_and_a_wrong_key_is_a_clear_error(
     pipeline.simulator.admin.mutate(tenant.name, add=1, update=1, delete=1, seed=51)
     stored = pipeline.customer(name).client_secret_encrypted
     assert tenant.client_secret not in stored and tenant.client_secret not in _warehouse_text(pipeline.engine)
-    assert SecretBox.from_env().decrypt(stored) == tenant.client_secret
+    assert config.secret_box().decrypt(stored) == tenant.client_secret
     before = pipeline.rows(name)
 
     monkeypatch.setenv("ZUORA_PIPELINE_SECRET_KEY", new_key())
