@@ -60,6 +60,8 @@ class ZuoraResource(dg.ConfigurableResource):
         default=None,
         description=f"Fernet key that decrypts the stored client secrets, from {config.SECRET_KEY_ENV} "
         "(shown here by the variable's name only)",
+        # Should a literal key ever be configured, the Resources page masks it instead of showing it.
+        json_schema_extra={"dagster__is_secret": True},
     )
     allowed_hosts: str = Field(
         default="",
