@@ -138,9 +138,12 @@ def test_update_pause_resume_remove(cli, pg_engine):
     assert after.client_id == "2" * 36
 
     assert cli("customers", "pause", "acme").exit_code == 0
-    assert json.loads(cli("customers", "list", "--json").output)[0]["sync_status"] == "paused"
+    listed = json.loads(cli("customers", "list", "--json").output)[0]
+    assert (listed["sync_status"], listed["paused_reason"]) == ("paused", "paused by an operator")
+    assert "paused because: paused by an operator" in cli("customers", "list").output
     assert cli("customers", "resume", "acme").exit_code == 0
-    assert json.loads(cli("customers", "list", "--json").output)[0]["sync_status"] == "active"
+    listed = json.loads(cli("customers", "list", "--json").output)[0]
+    assert (listed["sync_status"], listed["paused_reason"]) == ("active", None)
 
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions("customers", ["acme"])

@@ -57,6 +57,9 @@ def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
     assert {c["name"]: c["sync_status"] for c in paused} == {good: "active", bad: "paused"}
     again = _run("sync", "--all", "--in-process")
     assert f"skip {bad}: paused" in again.output
+    # Even --force leaves a paused customer alone: its sync would make no Zuora call.
+    forced = _run("sync", "--customer", bad, "--in-process", "--force")
+    assert f"skip {bad}: paused" in forced.output and f"customers resume {bad}" in forced.output
 
 
 def test_sync_without_in_process_queues_runs(cli_env, sim_tenant):

@@ -42,6 +42,23 @@ mutation Add($repo: RepositorySelector!, $name: String!, $key: String!) {
 }"""
 RUN_STATUS = """
 query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"""
+CHECK_PARTITIONS = """
+query Checks($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks {
+      name
+      partitionStatuses {
+        __typename ... on AssetCheckDefaultPartitionStatuses { succeededPartitions failedPartitions }
+      }
+    } } } }
+  }
+}"""
+RESOURCE = """
+query Resource($selector: ResourceSelector!) {
+  topLevelResourceDetailsOrError(resourceSelector: $selector) {
+    __typename ... on ResourceDetails { configuredValues { key value type } }
+  }
+}"""
 
 
 def _free_port() -> int:
@@ -120,20 +137,54 @@ def _gql(base: str, query: str, variables: dict) -> dict:
 def test_materialize_a_customer_partition_through_the_webserver(pipeline, webserver, sim_tenant):
     tenant = sim_tenant(workflows=12, tasks=3)
     from zuora_pipeline import config
-    from zuora_pipeline.warehouse import customers
+    from zuora_pipeline.warehouse import customers, sync_state
     from zuora_pipeline.warehouse.transactions import write_transaction
 
+    paused_tenant = sim_tenant(workflows=4, tasks=1)
     with write_transaction(pipeline.engine) as conn:
-        customers.add(
-            conn,
-            name="acme",
-            base_url=pipeline.simulator.base_url,
-            client_id=tenant.client_id,
-            client_secret_encrypted=config.secret_box().encrypt(tenant.client_secret),
-        )
-    added = _gql(webserver, ADD_PARTITION, {"repo": LOCATION, "name": "customers", "key": "acme"})
-    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
+        for name, t in (("acme", tenant), ("paused-co", paused_tenant)):
+            customers.add(
+                conn,
+                name=name,
+                base_url=pipeline.simulator.base_url,
+                client_id=t.client_id,
+                client_secret_encrypted=config.secret_box().encrypt(t.client_secret),
+            )
+        sync_state.pause(conn, "paused-co")
+    for name in ("acme", "paused-co"):
+        added = _gql(webserver, ADD_PARTITION, {"repo": LOCATION, "name": "customers", "key": name})
+        assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
 
+    for name in ("acme", "paused-co"):
+        assert _materialize(webserver, name) == "SUCCESS", name
+    pipeline.assert_matches_truth("acme", tenant.name)
+    assert pipeline.rows("paused-co") == {}
+
+    # The Checks tab's per-partition status: each customer keeps its own result.
+    checks = _gql(webserver, CHECK_PARTITIONS, {"key": {"path": ["zuora", "workflow_pages"]}})
+    statuses = {c["name"]: c["partitionStatuses"] for c in checks["assetNodeOrError"]["assetChecksOrError"]["checks"]}
+    assert statuses["customer_active"] == {
+        "__typename": "AssetCheckDefaultPartitionStatuses",
+        "succeededPartitions": ["acme"],
+        "failedPartitions": ["paused-co"],
+    }
+    assert statuses["pagination_complete"]["succeededPartitions"] == ["acme"]
+    assert statuses["pagination_complete"]["failedPartitions"] == []
+
+    # The Resources page: the variables by name, never the secret key's value.
+    for resource, field, var in (
+        ("warehouse", "database_url", "ZUORA_PIPELINE_DATABASE_URL"),
+        ("zuora", "secret_key", "ZUORA_PIPELINE_SECRET_KEY"),
+        ("zuora", "allowed_hosts", "ZUORA_PIPELINE_ALLOWED_HOSTS"),
+    ):
+        details = _gql(webserver, RESOURCE, {"selector": {**LOCATION, "resourceName": resource}})
+        values = {v["key"]: v for v in details["topLevelResourceDetailsOrError"]["configuredValues"]}
+        assert (values[field]["type"], values[field]["value"]) == ("ENV_VAR", var)
+        assert config.secret_key() not in repr(values)
+
+
+def _materialize(webserver: str, partition: str) -> str:
+    """What the Materialize button launches for one customer partition; returns the run's status."""
     launched = _gql(
         webserver,
         LAUNCH,
@@ -146,7 +197,7 @@ def test_materialize_a_customer_partition_through_the_webserver(pipeline, webser
                 },
                 "runConfigData": {},
                 "mode": "default",
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "acme"}]},
+                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
             }
         },
     )["launchPipelineExecution"]
@@ -157,5 +208,4 @@ def test_materialize_a_customer_partition_through_the_webserver(pipeline, webser
         status = _gql(webserver, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
         return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
 
-    assert _wait_until(finished, 180, "the run to finish") == "SUCCESS"
-    pipeline.assert_matches_truth("acme", tenant.name)
+    return _wait_until(finished, 180, "the run to finish")
