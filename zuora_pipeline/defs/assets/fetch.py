@@ -193,8 +193,9 @@ def fetch_workflow_definitions_asset(
         f"{result.exports_downloaded} exports downloaded, {result.unchanged_skipped} unchanged, "
         f"{result.errors} failed"
     )
+    # Materializations first: a check result targets the asset's latest materialization when it is
+    # recorded, and the UI counts a partition's check only if it evaluated that materialization.
     results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
-        _active_result(customer),
         dg.MaterializeResult(asset_key=WORKFLOW_PAGES, metadata={"customer": customer.name, **_pages_metadata(result)}),
         dg.MaterializeResult(
             asset_key=WORKFLOW_EXPORTS,
@@ -232,5 +233,6 @@ def fetch_workflow_definitions_asset(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"customer": customer.name, "malformed_exports": result.malformed_exports},
         ),
+        _active_result(customer),
     ]
     yield from _selected(context, results)
