@@ -99,7 +99,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_cli_commands_using_dagster_print_no_instance_warning(tmp_path: Path, sqlite_engine, secret_key: str) -> None:
-    from zuora_pipeline.crypto import SecretBox
+    from zuora_pipeline import config
     from zuora_pipeline.warehouse import customers
     from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -116,7 +116,7 @@ def test_cli_commands_using_dagster_print_no_instance_warning(tmp_path: Path, sq
                 name="acme",
                 base_url="https://rest.zuora.com",
                 client_id="id",
-                client_secret_encrypted=SecretBox.from_env().encrypt("s"),
+                client_secret_encrypted=config.secret_box().encrypt("s"),
             )
         # `customers remove` deletes the customer's Dagster partition: it opens the instance.
         result = _cli(["customers", "remove", "acme", "--yes"], env)

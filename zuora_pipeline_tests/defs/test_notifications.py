@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from zuora_pipeline.crypto import SecretBox
+from zuora_pipeline import config
 from zuora_pipeline.defs.notifications import (
     ALERT_SENT_TAG,
     WILL_RETRY_TAG,
@@ -56,7 +56,7 @@ def _failed_run(pipeline: Any, sim_tenant: Any) -> dg.DagsterRun:
     tenant = sim_tenant(workflows=2, tasks=1)
     name = pipeline.add_customer(tenant)
     with write_transaction(pipeline.engine) as conn:
-        customers.update(conn, name, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, name, client_secret_encrypted=config.secret_box().encrypt("wrong"))
     outcome = pipeline.sync(name, alerts=AlertChannels())  # no channel: nothing sent, not tagged
     assert not outcome.success
     run = pipeline.instance.get_run_by_id(outcome.run_id)
@@ -82,7 +82,7 @@ def test_the_runner_alerts_for_its_failed_in_process_run(pipeline: Any, sim_tena
     tenant = sim_tenant(workflows=2, tasks=1)
     name = pipeline.add_customer(tenant)
     with write_transaction(pipeline.engine) as conn:
-        customers.update(conn, name, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, name, client_secret_encrypted=config.secret_box().encrypt("wrong"))
     with receiver() as hook:
         outcome = pipeline.sync(name, alerts=AlertChannels(webhook_url=f"{hook.base_url}/hook"))
         (post,) = [json.loads(r.body) for r in hook.requests]
