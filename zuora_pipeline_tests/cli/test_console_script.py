@@ -14,8 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from zuora_pipeline import config
 from zuora_pipeline.cli import console
-from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -70,7 +70,7 @@ def test_unset_secret_key_is_one_line(pipeline, sim_tenant, tmp_path):
 def test_a_failed_run_is_one_line_without_its_stack_trace(pipeline, sim_tenant, tmp_path):
     name = pipeline.add_customer(sim_tenant(workflows=2, tasks=1))
     with write_transaction(pipeline.engine) as conn:
-        customers.update(conn, name, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, name, client_secret_encrypted=config.secret_box().encrypt("wrong"))
 
     result = _run(tmp_path, "sync", "--customer", name, "--in-process")
 
@@ -90,7 +90,7 @@ def test_json_logs_are_one_parseable_object_per_line(pipeline, sim_tenant, tmp_p
     good = pipeline.add_customer(sim_tenant(workflows=2, tasks=1))
     bad = pipeline.add_customer(sim_tenant(workflows=2, tasks=1))
     with write_transaction(pipeline.engine) as conn:
-        customers.update(conn, bad, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, bad, client_secret_encrypted=config.secret_box().encrypt("wrong"))
 
     result = _run(
         tmp_path,

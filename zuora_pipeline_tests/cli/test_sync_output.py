@@ -7,18 +7,18 @@ import sys
 
 from click.testing import CliRunner
 
+from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.cli.report import JSON_KEYS
-from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.defs import runner
 from zuora_pipeline.sync.outcome import STAT_KEYS
-from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
 def _break_credentials(harness, name: str) -> None:
     with write_transaction(harness.engine) as conn:
-        customers.update(conn, name, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, name, client_secret_encrypted=config.secret_box().encrypt("wrong"))
 
 
 def test_each_row_is_printed_before_the_next_customer_starts(cli_env, sim_tenant, monkeypatch):
@@ -51,7 +51,7 @@ def test_json_is_one_object_per_customer_with_stable_keys(cli_env, sim_tenant):
     paused = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
     _break_credentials(cli_env, bad)
     with write_transaction(cli_env.engine) as conn:
-        customers.set_status(conn, paused, customers.PAUSED)
+        sync_state.pause(conn, paused)
 
     result = CliRunner().invoke(main, ["sync", "--all", "--in-process", "--json"])
 

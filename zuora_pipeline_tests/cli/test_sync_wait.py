@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 import zuora_pipeline
+from zuora_pipeline import config
 from zuora_pipeline.cli import main
-from zuora_pipeline.crypto import SecretBox
 from zuora_pipeline.dagster_instance import ensure_instance_config
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.warehouse import customers
@@ -58,7 +58,7 @@ def test_wait_reports_each_queued_run_as_it_finishes(cli_env, daemon, sim_tenant
     good = cli_env.add_customer(good_tenant)
     bad = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
     with write_transaction(cli_env.engine) as conn:
-        customers.update(conn, bad, client_secret_encrypted=SecretBox.from_env().encrypt("wrong"))
+        customers.update(conn, bad, client_secret_encrypted=config.secret_box().encrypt("wrong"))
     # Partitions first, so the daemon's customer_partitions_sensor has no one to onboard.
     daemon.add_dynamic_partitions(customers_partitions.name, [good, bad])
 

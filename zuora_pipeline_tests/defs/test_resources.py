@@ -13,6 +13,7 @@ from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster_graphql.schema.resources import GrapheneConfiguredValue
 
 from zuora_pipeline.defs.resources import ZuoraResource, environment_resources
+from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
 
 PACKAGE = Path(__file__).resolve().parents[2] / "zuora_pipeline"
 KEY = "k" * 43 + "="
@@ -56,7 +57,7 @@ def test_resources_page_shows_the_defaults_when_nothing_is_set(monkeypatch, tmp_
     # The zero-set-up warehouse: a SQLite file in the data directory.
     assert page["warehouse"]["database_url"] == ("VALUE", f'"sqlite:///{tmp_path / "warehouse.sqlite"}"')
     assert page["zuora"]["allowed_hosts"] == ("VALUE", '""')
-    assert page["zuora"]["concurrency"] == ("VALUE", "8")
+    assert page["zuora"]["concurrency"] == ("VALUE", str(DEFAULT_CONCURRENCY))
 
 
 def test_a_literal_secret_key_is_masked():
