@@ -36,7 +36,6 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from aiosmtpd.controller import Controller
 
 from zuora_pipeline.crypto import SecretBox, new_key
 from zuora_pipeline.dagster_instance import ensure_instance_config
@@ -45,7 +44,8 @@ from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.defs.reliability.support import receiver
-from zuora_pipeline_tests.fixtures.dagster_dev import DagsterDev, dagster_dev, free_port, wait_until
+from zuora_pipeline_tests.fixtures.dagster_dev import DagsterDev, dagster_dev, wait_until
+from zuora_pipeline_tests.fixtures.receivers import smtp_inbox
 
 REPO = Path(__file__).resolve().parents[2]
 LOCATION = {"repositoryLocationName": "zuora_pipeline", "repositoryName": "__repository__"}
@@ -97,15 +97,6 @@ RUNS = """
 { runsOrError { ... on Runs { results { runId status tags { key value } } } } }"""
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @dataclass
 class Alerts:
     server: DagsterDev
@@ -114,7 +105,7 @@ class Alerts:
     runs: list[dict[str, Any]]
 
     def emails_for(self, customer: str) -> list[email.message.Message]:
-        return [m for m in self.emails if m["Subject"].endswith(f"for customer {customer}")]
+        return [m for m in self.emails if str(m["Subject"]).endswith(f"for customer {customer}")]
 
     def webhooks_for(self, customer: str) -> list[dict[str, Any]]:
         return [w for w in self.webhooks if w["customer"] == customer]
@@ -183,17 +174,13 @@ def _launch_each_path(server: DagsterDev, add_customer: Any, env: dict[str, str]
 
 @pytest.fixture(scope="module")
 def alerts(simulator: Any) -> Iterator[Alerts]:
-    with tempfile.TemporaryDirectory(prefix="zp_alerts_") as tmp, receiver() as hook:
+    with tempfile.TemporaryDirectory(prefix="zp_alerts_") as tmp, receiver() as hook, smtp_inbox() as inbox:
         work = Path(tmp)
         home = work / "dagster_home"
         ensure_instance_config(home)
         url = f"sqlite:///{work / 'warehouse.sqlite'}"
         engine = get_engine(url)
         migrate.upgrade(engine)
-        inbox = _Inbox()
-        smtp_port = free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-        controller.start()
         key = new_key()
         host = simulator.base_url.split("://", 1)[1].rstrip("/")
         env = {
@@ -203,7 +190,7 @@ def alerts(simulator: Any) -> Iterator[Alerts]:
             "ZUORA_PIPELINE_SECRET_KEY": key,
             "ZUORA_PIPELINE_ALLOWED_HOSTS": host,
             "ZUORA_PIPELINE_ALERT_SMTP_HOST": "127.0.0.1",
-            "ZUORA_PIPELINE_ALERT_SMTP_PORT": str(smtp_port),
+            "ZUORA_PIPELINE_ALERT_SMTP_PORT": str(inbox.port),
             "ZUORA_PIPELINE_ALERT_SMTP_TO": "ops@example.com",
             "ZUORA_PIPELINE_ALERT_WEBHOOK_URL": f"{hook.base_url}/hooks/alerts?token=t0k3n",
         }
@@ -247,7 +234,6 @@ def alerts(simulator: Any) -> Iterator[Alerts]:
                     runs=runs,
                 )
         finally:
-            controller.stop()
             engine.dispose()
 
 
