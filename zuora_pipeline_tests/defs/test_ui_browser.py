@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -206,7 +207,34 @@ def _dismiss_community_dialog(page: Any) -> None:
 
 
 def _assert_checks_per_customer(page: Any, server: DagsterDev, shots: Path) -> None:
-    page.goto(f"{server.base_url}/assets/zuora/workflows?view=checks")
+    """`customer_active` on workflow_pages, evaluated per customer partition: the two healthy
+    customers pass, the paused one fails (a warning naming why), the bad one's evaluation
+    failed with its run; each partition shows its own latest result."""
+    page.goto(f"{server.base_url}/assets/zuora/workflow_pages?view=checks")
     _dismiss_community_dialog(page)
-    page.get_by_text("matches_listing").first.wait_for()
-    page.screenshot(path=shots / "4-checks-workflows.png")
+    page.get_by_text("customer_active").first.click()
+    page.get_by_role("tab", name="Partitions").last.click()
+    counts = page.get_by_text(re.compile(r"^(Passed|Failed|Execution Failed|Skipped|Missing) \(\d+\)$"))
+    counts.first.wait_for()
+    page.screenshot(path=shots / "4-checks-per-customer.png")
+    shown = {re.sub(r"\s+", " ", t).strip() for t in counts.all_inner_texts()}
+    assert {"Passed (2)", "Failed (1)", "Execution Failed (1)", "Skipped (0)", "Missing (0)"} <= shown, shown
+    expected = {
+        "acme": ("Passed", "customer\nacme"),
+        "globex": ("Passed", "customer\nglobex"),
+        PAUSED: ("Failed", f"paused: paused by an operator; run `zuora-pipeline customers resume {PAUSED}`"),
+        BAD: ("Execution failed", "No metadata"),
+    }
+    for customer, (status, detail) in expected.items():
+        page.get_by_text(customer, exact=True).filter(visible=True).last.click()
+
+        def details(name: str = customer) -> str | None:
+            # The details pane follows the partition list and starts with the selected name.
+            text = page.locator("#root").inner_text()
+            pane = text.rsplit(f"{name}\n{name}\n", 1)[-1]
+            return pane if "Latest execution" in pane else None
+
+        pane = wait_until(details, 30, f"the check's details for {customer}")
+        page.screenshot(path=shots / f"5-check-{customer}.png")
+        assert pane.splitlines()[0] == status, pane
+        assert detail in pane, pane
