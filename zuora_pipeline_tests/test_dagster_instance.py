@@ -156,3 +156,15 @@ def test_dagster_dev_in_the_repository_root_without_dagster_home_starts_with_the
     assert " - ERROR - " not in output, output
     assert TELEMETRY_BANNER not in output
     assert not (tmp_path / ".dagster" / ".telemetry" / "id.yaml").exists()
+
+
+def test_dg_commands_work_in_the_repository_root() -> None:
+    dg_cli = str(Path(sys.executable).with_name("dg"))
+    checked = subprocess.run([dg_cli, "check", "defs"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "All definitions loaded successfully" in checked.stdout + checked.stderr
+    listed = subprocess.run(
+        [dg_cli, "list", "defs", "--json"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "sync_failure_alerts" in listed.stdout and "zuora/workflow_pages" in listed.stdout
