@@ -23,7 +23,7 @@ Which runs alert, and who sends:
   carry this code location's origin: the run-failure sensor sees every one of them
   (``monitored_jobs=None`` means every job of the sensor's own code location).
 - Runs executed in the CLI's process (``sync --in-process``, the demo) have no code location
-  origin, so no run-failure sensor ever sees them: the runner calls ``alert_failed_run`` itself.
+  origin, so no run-failure sensor ever sees them: the runner calls ``alert_in_process_run``.
 - ``alert_failed_run`` is the one function both use. It tags the run ``zuora/alert_sent`` once an
   alert went out and skips a run that has the tag, and it skips a run Dagster is about to retry
   (``dagster/will_retry``: the retry's own failure alerts), so each failed sync alerts once.
