@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -90,4 +90,8 @@ def customer_syncs(conn: sa.Connection) -> list[tuple[str, str, datetime | None,
     query = sa.select(
         customers.c.name, customers.c.sync_status, customers.c.last_synced_at, customers.c.paused_reason
     ).order_by(customers.c.name)
-    return [tuple(row) for row in conn.execute(query)]
+    # SQLite keeps no time zone; every timestamp is written in UTC.
+    return [
+        (name, status, at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at, reason)
+        for name, status, at, reason in conn.execute(query)
+    ]
