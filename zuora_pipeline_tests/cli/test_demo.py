@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import sqlalchemy as sa
+
+from zuora_pipeline_tests.test_dagster_instance import assert_dev_limits
 
 
 def _free_port() -> int:
@@ -54,3 +57,9 @@ def test_demo_syncs_three_customers_and_prints_how_to_open_the_ui(tmp_path):
         assert conn.execute(sa.text("SELECT count(*) FROM workflows")).scalar_one() == 45
         assert conn.execute(sa.text("SELECT count(*) FROM tasks")).scalar_one() > 0
     engine.dispose()
+    # The demo's Dagster instance has the development configuration: the run queue's limits,
+    # the zuora_api pool limit and telemetry off, and no command warned about a missing file.
+    assert "No dagster instance configuration file" not in result.stdout + result.stderr
+    assert "we collect usage statistics" not in result.stderr
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        assert_dev_limits(instance)
