@@ -162,7 +162,9 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
 
 def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) -> ScenarioResult:
     runs = [timed_sync(env, state.customer) for _ in range(repeat)]
-    bound = list_only_bound_s(state.workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S)
+    bound = list_only_bound_s(
+        state.workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY
+    )
     exports = sum(r.requests.get("export", 0) for r in runs)
     wall = median([r.wall_s for r in runs])
     base, estimated = baseline.estimate(state.workflows)  # Laravel re-exported everything
@@ -221,6 +223,7 @@ def changed(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) ->
         latency_s=LATENCY_S,
         concurrency=TENANT_CONCURRENCY,
         exports=last.requests.get("export", 0) + last.requests.get("get", 0),
+        stored_listing=True,
     )
     wall = median([r.wall_s for r in runs])
     base, estimated = baseline.estimate(state.workflows)

@@ -1,7 +1,9 @@
 """Step 1+2 of a sync: walk the listing and download the exports that changed, streaming.
 
-A walker thread follows ``next_page`` ahead of the exports, so exports start while pages are still
-being listed; the client's shared limiter keeps pages and exports together under its cap. Each
+A walker thread walks the listing ahead of the exports, so exports start while pages are still
+being listed; the client's shared limiter keeps pages and exports together under its cap. Given
+the length of the last complete listing, the client requests its pages together instead of one
+after another (a re-sync of an unchanged tenant costs a few round trips, not one per page). Each
 finished export is staged in batches as it arrives (short transactions: SQLite has one writer and
 must not be locked for the length of a download). What the assets publish (the listing, the
 promoted exports, the sync record) commits in one transaction at the end, so a failed walk (loop,
@@ -97,15 +99,16 @@ class FetchResult:
 class _PageWalker:
     """Walks every page on its own thread into a queue (errors travel through it too)."""
 
-    def __init__(self, client: ZuoraClient) -> None:
+    def __init__(self, client: ZuoraClient, expected_workflows: int | None) -> None:
         self._client = client
+        self._expected = expected_workflows
         self._queue: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._walk, name="zuora-page-walker", daemon=True)
 
     def _walk(self) -> None:
         try:
-            for page in self._client.iter_workflow_pages():
+            for page in self._client.iter_workflow_pages(expected_workflows=self._expected):
                 self._queue.put(page)
                 if self._stop.is_set():
                     return
@@ -146,13 +149,15 @@ def fetch_workflow_definitions(
         with engine.connect() as conn:
             known = raw.export_fingerprints(conn, customer.id)
             live_before = [zid for zid, _hash, deleted in workflow_table.stored(conn, customer.id) if not deleted]
+            # The last complete listing's length lets the walk request its pages at once.
+            stored_pages, stored_items = raw.page_stats(conn, customer.id)
         with write_transaction(engine) as conn:
             raw.clear_staging(conn, customer.id)
 
         pages: list[raw.RawPage] = []
         fingerprints: dict[int, str] = {}
         listed_ids: set[int] = set()
-        walker = _PageWalker(client)
+        walker = _PageWalker(client, stored_items if stored_pages else None)
 
         def changed_ids() -> Iterator[int]:
             # Runs on the client's export feeder thread, as export capacity frees up.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import queue
 import random
 import threading
@@ -40,6 +41,7 @@ from .errors import (
 from .limiter import ConcurrencyLimiter
 from .metrics import ClientMetrics
 from .models import TokenResponse, WorkflowListItem, parse_export, parse_list_item, parse_model
+from .pages_ahead import FetchedPage, PagesAhead
 from .pagination import PageWalkGuard
 from .results import ExportOutcome, WorkflowExport, WorkflowPage
 from .retry import RETRYABLE_STATUS, Backoff, RetryBudget, Sleep, parse_ratelimit_reset, parse_retry_after
@@ -494,36 +496,69 @@ class ZuoraClient:
 
     # -- public API ----------------------------------------------------------------------------
 
-    def iter_workflow_pages(self) -> Iterator[WorkflowPage]:
+    def page_url(self, number: int) -> str:
+        """The URL of page ``number`` of GET /workflows at this client's page length."""
+        return f"{self.base_url}/workflows?page={number}&page_length={self.settings.page_length}"
+
+    def _fetch_page(self, number: int, url: str) -> FetchedPage:
+        endpoint = f"GET {url_path(url)}"
+        body = self._get_json("list", url, endpoint, f"list page {number}", self._page_shape)
+        items = [
+            parse_list_item(raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})")
+            for i, raw in enumerate(body["data"])
+        ]
+        pagination = body.get("pagination")
+        raw_next = pagination.get("next_page") if isinstance(pagination, dict) else None
+        raw_next = raw_next.strip() if isinstance(raw_next, str) and raw_next.strip() else None
+        return FetchedPage(number=number, url=url, body=body, items=items, raw_next=raw_next)
+
+    def iter_workflow_pages(self, *, expected_workflows: int | None = None) -> Iterator[WorkflowPage]:
         """Walk GET /workflows page by page, following `next_page`, and refuse any walk that loops,
-        repeats ids or exceeds `max_pages` (ZuoraPaginationError) or returns a malformed page."""
+        repeats ids or exceeds `max_pages` (ZuoraPaginationError) or returns a malformed page.
+
+        With ``expected_workflows`` (the length of the last complete listing) the pages it implies
+        are requested at once (see pages_ahead.py); pages are still checked and yielded in order,
+        and a `next_page` that is not exactly the next page number turns the walk sequential."""
         guard = PageWalkGuard(customer=self.customer, max_pages=self.settings.max_pages)
-        url: str | None = f"{self.base_url}/workflows?page=1&page_length={self.settings.page_length}"
-        number = 0
-        while url is not None:
-            number += 1
-            guard.before_request(number, url)
-            endpoint = f"GET {url_path(url)}"
-            what = f"list page {number}"
-            body = self._get_json("list", url, endpoint, what, self._page_shape)
-            raw_items = body["data"]
-            items = [
-                parse_list_item(
-                    raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})"
-                )
-                for i, raw in enumerate(raw_items)
-            ]
-            guard.after_page(number, url, (item.id for item in items))
-            pagination = body.get("pagination")
-            raw_next = pagination.get("next_page") if isinstance(pagination, dict) else None
-            # Stop on a missing/null/"" next_page, or on an empty page (ZUORA_API.md section 3).
-            next_url = (
-                resolve_next_page(raw_next.strip(), self.base_url, customer=self.customer, page=number)
-                if isinstance(raw_next, str) and raw_next.strip() and items
-                else None
+        if expected_workflows is not None:
+            # The token first, on this thread: pages requested together would otherwise each ask
+            # for it, and bad credentials must cost Zuora one token request, not one per page.
+            self._token()
+        ahead = (
+            None
+            if expected_workflows is None
+            else PagesAhead(
+                self._fetch_page,
+                self.page_url,
+                expected_pages=math.ceil(expected_workflows / self.settings.page_length),
+                workers=self.settings.concurrency,
+                max_pages=self.settings.max_pages,
+                name=f"zuora-pages-{self.customer}",
             )
-            yield WorkflowPage(number=number, url=url, body=body, items=items, next_page=next_url)
-            url = next_url
+        )
+        url: str | None = self.page_url(1)
+        number = 0
+        try:
+            while url is not None:
+                number += 1
+                guard.before_request(number, url)
+                if ahead is not None and not ahead.serves(number, url):
+                    # Not page-number pagination as we know it: follow next_page one by one.
+                    ahead.close()
+                    ahead = None
+                fetched = ahead.take(number) if ahead is not None else self._fetch_page(number, url)
+                guard.after_page(number, url, (item.id for item in fetched.items))
+                # Stop on a missing/null/"" next_page, or on an empty page (ZUORA_API.md section 3).
+                next_url = (
+                    resolve_next_page(fetched.raw_next, self.base_url, customer=self.customer, page=number)
+                    if fetched.continues and fetched.raw_next is not None
+                    else None
+                )
+                yield WorkflowPage(number=number, url=url, body=fetched.body, items=fetched.items, next_page=next_url)
+                url = next_url
+        finally:
+            if ahead is not None:
+                ahead.close()
 
     def get_workflow(self, workflow_id: int | str) -> WorkflowListItem:
         wid = workflow_id_int(workflow_id)

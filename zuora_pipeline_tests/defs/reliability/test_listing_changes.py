@@ -112,7 +112,11 @@ def test_a_listing_that_never_settles_fails_and_deletes_nothing(
         ]
     )
 
-    outcome = pipeline.sync(name, resources_config=SMALL_PAGES)
+    # One request at a time: the pages, though requested ahead of the walk, are served in order,
+    # so page 2's change lands after page 1 was served (with more in flight, page 1 may be
+    # served after it too: a consistent listing of the changed tenant, rightly applied).
+    one_at_a_time = {"zuora": {**SMALL_PAGES["zuora"], "concurrency": 1}}
+    outcome = pipeline.sync(name, resources_config=one_at_a_time)
 
     assert not outcome.success
     assert "missing from the listing" in (outcome.error or "") and "nothing was deleted" in (outcome.error or "")

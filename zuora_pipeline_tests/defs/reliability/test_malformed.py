@@ -48,7 +48,7 @@ def test_a_persistently_malformed_list_page_fails_the_run_at_once_and_changes_no
     assert "list page 1" in error and "not valid JSON" in error and "in each of 3 attempt(s)" in error, error
     assert pipeline.rows(name) == before
     # The client asked three times; a step retry minutes later would meet the same page.
-    assert admin.stats()["by_endpoint"]["list"] == 3
+    assert admin.stats()["faults_injected"] == {"malformed": 3}  # page 1's own requests
     assert step_retries(pipeline.instance, outcome.run_id) == []
     other.assert_untouched(pipeline)
 
