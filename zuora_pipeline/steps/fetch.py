@@ -4,8 +4,9 @@ A walker thread walks the listing ahead of the exports, so exports start while p
 being listed; the client's shared limiter keeps pages and exports together under its cap. Given
 the length of the last complete listing, the client requests its pages together instead of one
 after another (a re-sync of an unchanged tenant costs a few round trips, not one per page). Each
-finished export is staged in batches as it arrives (short transactions: SQLite has one writer and
-must not be locked for the length of a download). What the assets publish (the listing, the
+finished export is staged in batches as it arrives, by a writer thread so requests never wait for
+the warehouse (short transactions: SQLite has one writer and must not be locked for the length
+of a download). What the assets publish (the listing, the
 promoted exports, the sync record) commits in one transaction at the end, so a failed walk (loop,
 malformed page, bad credentials) leaves the previous listing and exports exactly as they were.
 
@@ -22,8 +23,6 @@ mid-walk, and a skipped entry must not turn into a soft delete.
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from zuora_pipeline.steps.fetch_threads import FetchThreads
 from zuora_pipeline.sync.hashing import export_hash
 from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
 from zuora_pipeline.warehouse import raw, sync_state
@@ -40,7 +40,6 @@ from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
 from zuora_pipeline.zuora import (
     ExportOutcome,
-    WorkflowPage,
     ZuoraAuthenticationError,
     ZuoraClient,
     ZuoraListingChangedError,
@@ -54,7 +53,6 @@ EXPORT_BATCH = 100
 # (the client's own retries already waited out seconds-long blips; this outlasts a short burst).
 REFETCH_ROUNDS = 2
 REFETCH_PAUSE_S = 1.0
-_DONE = object()
 
 
 @dataclass
@@ -96,40 +94,6 @@ class FetchResult:
         return (self.exportable - self.errors) / self.exportable
 
 
-class _PageWalker:
-    """Walks every page on its own thread into a queue (errors travel through it too)."""
-
-    def __init__(self, client: ZuoraClient, expected_workflows: int | None) -> None:
-        self._client = client
-        self._expected = expected_workflows
-        self._queue: queue.Queue[object] = queue.Queue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._walk, name="zuora-page-walker", daemon=True)
-
-    def _walk(self) -> None:
-        try:
-            for page in self._client.iter_workflow_pages(expected_workflows=self._expected):
-                self._queue.put(page)
-                if self._stop.is_set():
-                    return
-            self._queue.put(_DONE)
-        except BaseException as exc:
-            self._queue.put(exc)
-
-    def __iter__(self) -> Iterator[WorkflowPage]:
-        self._thread.start()
-        while True:
-            item = self._queue.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
 def fetch_workflow_definitions(
     engine: sa.Engine,
     customer: Customer,
@@ -157,11 +121,14 @@ def fetch_workflow_definitions(
         pages: list[raw.RawPage] = []
         fingerprints: dict[int, str] = {}
         listed_ids: set[int] = set()
-        walker = _PageWalker(client, stored_items if stored_pages else None)
+
+        def write(exports: list[raw.RawExport]) -> None:
+            with write_transaction(engine) as conn:
+                raw.stage_exports(conn, customer.id, exports, run_id=run_id, at=now)
 
         def changed_ids() -> Iterator[int]:
             # Runs on the client's export feeder thread, as export capacity frees up.
-            for page in walker:
+            for page in threads.pages:
                 pages.append(
                     raw.RawPage(
                         page_number=page.number,
@@ -185,14 +152,6 @@ def fetch_workflow_definitions(
                     result.exports_requested += 1
                     yield item.id
 
-        batch: list[raw.RawExport] = []
-
-        def stage() -> None:
-            if batch:
-                with write_transaction(engine) as conn:
-                    raw.stage_exports(conn, customer.id, batch, run_id=run_id, at=now)
-                batch.clear()
-
         def take(outcome: ExportOutcome, *, last_try: bool, refetch: bool) -> bool:
             """Stage a downloaded export, or count its error; False if it is worth another pass."""
             error = outcome.error
@@ -211,7 +170,7 @@ def fetch_workflow_definitions(
                 return True
             export = outcome.export
             assert export is not None
-            batch.append(
+            threads.stage(
                 raw.RawExport(
                     zuora_id=outcome.workflow_id,
                     content=export.content.decode("utf-8"),
@@ -228,8 +187,6 @@ def fetch_workflow_definitions(
                 result.exports_updated += 1
             else:
                 result.exports_created += 1
-            if len(batch) >= batch_size:
-                stage()
             return True
 
         def export_pass(ids: Iterable[int], *, last_try: bool, refetch: bool) -> list[int]:
@@ -239,16 +196,16 @@ def fetch_workflow_definitions(
                 if not take(outcome, last_try=last_try, refetch=refetch)
             ]
 
-        try:
+        with FetchThreads(
+            client, expected_workflows=stored_items if stored_pages else None, write=write, batch_size=batch_size
+        ) as threads:
             again = export_pass(changed_ids(), last_try=False, refetch=False)
             for round_number in range(1, REFETCH_ROUNDS + 1):
                 if not again:
                     break
                 time.sleep(REFETCH_PAUSE_S * round_number)
                 again = export_pass(again, last_try=round_number == REFETCH_ROUNDS, refetch=True)
-        finally:
-            walker.stop()
-        stage()
+            threads.finish_staging()
 
         result.page_numbers = [page.page_number for page in pages]
         result.distinct_ids = len(listed_ids)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 from typing import Any
 
 import pytest
@@ -71,3 +72,66 @@ def test_exports_are_written_in_batches_as_they_arrive(
     # Parsed exports do not pile up: at most those in flight, queued for the writer, and the one
     # being turned into a row are alive at any flush, however many the sync downloads.
     assert max(alive for _, alive in flushes) <= CAP + 2
+
+
+def test_requests_stay_at_the_cap_while_a_batch_is_written(
+    pipeline: Any, sim_tenant: Any, sim_admin_reset: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch's write is held until the simulator has served 2 x CAP more exports and
+    shows CAP requests in flight: only a download that goes on during the write gets there (a
+    consumer busy writing lets the client admit at most the CAP exports already in flight)."""
+    tenant = sim_tenant(workflows=80, tasks=1)
+    name = pipeline.add_customer(tenant)
+    customer = pipeline.customer(name)
+    sim_admin_reset.set_limits(latency_ms=30, max_concurrency=CAP)
+    stage_exports = raw.stage_exports
+    seen: dict[str, Any] = {}
+
+    def exports_served() -> int:
+        return int(sim_admin_reset.stats()["by_endpoint"].get("export", 0))
+
+    def slow_first_write(conn: Any, customer_id: int, exports: Any, **kw: Any) -> int:
+        if "held" not in seen:
+            seen["held"] = True
+            at_start = exports_served()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                stats = sim_admin_reset.stats()
+                served = int(stats["by_endpoint"].get("export", 0)) - at_start
+                in_flight = int(stats["in_flight"].get(tenant.name, 0))
+                if served >= 2 * CAP and in_flight == CAP:
+                    seen["served_during_write"], seen["in_flight_during_write"] = served, in_flight
+                    break
+        return stage_exports(conn, customer_id, exports, **kw)
+
+    monkeypatch.setattr(raw, "stage_exports", slow_first_write)
+    with pipeline.zuora_resource(concurrency=CAP).client_for(customer) as client:
+        result = fetch.fetch_workflow_definitions(pipeline.engine, customer, client, run_id="slow-write", batch_size=10)
+    assert seen.get("in_flight_during_write") == CAP, f"the download stalled during the write: {seen}"
+    assert result.exports_downloaded == result.exportable and result.errors == 0
+    with pipeline.engine.connect() as conn:
+        assert len(raw.export_fingerprints(conn, customer.id)) == result.exportable
+
+
+def test_a_failed_write_fails_the_fetch_and_publishes_nothing(
+    pipeline: Any, sim_tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = sim_tenant(workflows=40, tasks=1)
+    name = pipeline.add_customer(tenant)
+    customer = pipeline.customer(name)
+    stage_exports = raw.stage_exports
+    writes: list[int] = []
+
+    def failing_second_write(conn: Any, customer_id: int, exports: Any, **kw: Any) -> int:
+        writes.append(len(exports))
+        if len(writes) == 2:
+            raise RuntimeError("warehouse went away")
+        return stage_exports(conn, customer_id, exports, **kw)
+
+    monkeypatch.setattr(raw, "stage_exports", failing_second_write)
+    with pipeline.zuora_resource(concurrency=CAP).client_for(customer) as client:
+        with pytest.raises(RuntimeError, match="warehouse went away"):
+            fetch.fetch_workflow_definitions(pipeline.engine, customer, client, run_id="failed-write", batch_size=5)
+    with pipeline.engine.connect() as conn:
+        assert raw.export_fingerprints(conn, customer.id) == {}
+        assert raw.page_stats(conn, customer.id) == (0, 0)
