@@ -12,6 +12,7 @@ COLUMNS = (
     "scenario",
     "requests",
     "wall s",
+    "command s",
     "bound s",
     "ratio",
     "peak RSS MB",
@@ -40,6 +41,7 @@ def row(result: ScenarioResult) -> list[str]:
         result.name,
         _requests(result.requests),
         _num(result.wall_s),
+        _num(result.command_s),
         _num(result.bound_s),
         _num(result.ratio),
         _num(result.peak_rss_mb, "{:.0f}"),
@@ -58,7 +60,9 @@ def table(results: Sequence[ScenarioResult]) -> str:
     lines.append("")
     lines.append(
         "ratio = API phase / bound (incremental: / list-only bound; fleet: wall / (bound x "
-        "ceil(customers / runs at once))); ~ = baseline extrapolated from a measured smaller sequential run."
+        "ceil(customers / runs at once))); wall s = the job in process; command s = the whole "
+        "`zuora-pipeline sync --in-process` subprocess, start to exit (same C, same bound); "
+        "~ = baseline extrapolated from a measured smaller sequential run."
     )
     for r in results:
         details = ", ".join(f"{k}={_fmt(v)}" for k, v in r.extra.items())

@@ -11,7 +11,8 @@ class ScenarioResult:
     name: str
     workload: str
     target: str
-    wall_s: float  # median of the repetitions
+    wall_s: float  # median of the repetitions (the in-process job for the sync scenarios)
+    command_s: float | None = None  # the whole `zuora-pipeline sync --in-process` subprocess, median
     bound_s: float | None = None  # DESIGN.md §6 lower bound for what this scenario must request
     api_s: float | None = None  # the fetch step alone (list + exports), median
     requests: dict[str, int] = field(default_factory=dict)

@@ -15,11 +15,15 @@ def test_bench_runs_tiny_scenarios_and_prints_the_table(tmp_path) -> None:  # ty
         main, ["bench", "full", "incremental", "--scale", "0.01", "--repeat", "1", "--json", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "| scenario | requests | wall s | bound s |" in result.output
+    assert "| scenario | requests | wall s | command s | bound s |" in result.output
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     assert set(rows) == {"full", "incremental"}
     assert rows["incremental"]["extra"]["export_requests"] == 0
     assert rows["full"]["baseline_s"] > 0 and rows["full"]["bound_s"] > 0
+    # The whole command, timed from start to exit, beside the job's own timing.
+    for name in ("full", "incremental"):
+        assert rows[name]["command_s"] > rows[name]["bound_s"] > 0
+    assert rows["incremental"]["extra"]["command_export_requests"] == 0
 
 
 def test_bench_search_finds_every_planted_task(tmp_path) -> None:  # type: ignore[no-untyped-def]
