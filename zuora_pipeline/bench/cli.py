@@ -80,7 +80,7 @@ def _run_one(
     help="Multiply every workload (the smoke test runs tiny ones).",
 )
 def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int, scale: float) -> None:
-    """Measure the sync against the DESIGN.md §6 lower bound on a local simulator.
+    """Measure the sync against its request lower bound on a local simulator.
 
     Runs the given scenarios (all eight by default) and prints one row per scenario, with the
     sequential baseline (concurrency 1, every workflow exported) beside each.

@@ -13,7 +13,7 @@ class ScenarioResult:
     target: str
     wall_s: float  # median of the repetitions (the in-process job for the sync scenarios)
     command_s: float | None = None  # the whole `zuora-pipeline sync --in-process` subprocess, median
-    bound_s: float | None = None  # DESIGN.md §6 lower bound for what this scenario must request
+    bound_s: float | None = None  # request lower bound (bench/bound.py) for what this scenario must request
     api_s: float | None = None  # the fetch step alone (list + exports), median
     requests: dict[str, int] = field(default_factory=dict)
     peak_rss_mb: float | None = None

@@ -22,7 +22,7 @@ RECENT = timedelta(hours=1)
 
 
 def _eligible(selected: list[Customer], *, force: bool) -> tuple[list[Customer], list[tuple[str, str]]]:
-    """The seeds' rules: paused customers are skipped (a paused customer's sync makes no Zuora
+    """The Laravel system's rules: paused customers are skipped (a paused customer's sync makes no Zuora
     call, even with --force: resume it first), and customers synced within the hour unless --force;
     each with the reason."""
     now = datetime.now(UTC)

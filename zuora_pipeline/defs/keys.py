@@ -1,4 +1,4 @@
-"""Asset keys (DESIGN.md §4): every asset lives under the ``zuora`` prefix."""
+"""Asset keys: every asset lives under the ``zuora`` prefix."""
 
 import dagster as dg
 

@@ -1,6 +1,6 @@
 """Retry policies: the job queue's retries of the Laravel system, as Dagster step retries.
 
-The seeds tried 3 times, waiting 60/300/900 s. Seconds-scale retries of single HTTP calls live in
+The Laravel system tried 3 times, waiting 60/300/900 s. Seconds-scale retries of single HTTP calls live in
 the client, so a step retry means Zuora (or the warehouse) was unwell for minutes: by default
 60 s, then 180 s, then 420 s, each +/- 60 s of jitter so a fleet of customers does not come back
 at the same instant. ZUORA_PIPELINE_STEP_RETRY_DELAY_S scales the base delay (tests use a

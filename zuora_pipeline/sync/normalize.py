@@ -61,7 +61,7 @@ def workflow_row(item: WorkflowListItem) -> WorkflowRow:
 
 
 def list_fingerprint(item: WorkflowListItem) -> str:
-    """What decides whether a workflow must be exported again (DESIGN.md §4): its update time,
+    """What decides whether a workflow must be exported again: its update time,
     its active version and its status. Anything else in the list entry cannot change the export."""
     version = item.active_version
     return digest(

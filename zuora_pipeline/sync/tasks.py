@@ -1,4 +1,4 @@
-"""Export JSON -> task rows (the seeds' ``syncTasksFromJson``)."""
+"""Export JSON -> task rows (the Laravel system's ``syncTasksFromJson``)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _int(value: Any) -> int | None:
 
 def task_type(action_type: str | None) -> str | None:
     """The task's family: the part of ``action_type`` before ``::`` (``Logic::Case`` -> ``Logic``),
-    or the action type itself; what the seeds' UI filters tasks by."""
+    or the action type itself; what the Laravel system's UI filtered tasks by."""
     if action_type is None:
         return None
     return action_type.split("::", 1)[0]

@@ -1,4 +1,4 @@
-"""The warehouse tables (DESIGN.md §3) as SQLAlchemy Core metadata.
+"""The warehouse tables as SQLAlchemy Core metadata.
 
 The same metadata drives the Alembic migrations and every query, on SQLite and PostgreSQL alike.
 JSON columns are JSONB on PostgreSQL so analysts can query exports; raw landing columns are text

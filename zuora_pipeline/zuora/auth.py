@@ -1,7 +1,7 @@
 """OAuth token cache: one bearer token per (base URL, client id), shared by every client in the process.
 
-Zuora warns against minting many tokens (the token endpoint is rate-limited per IP, ZUORA_API.md
-section 1), so clients share tokens and refresh them under a per-key lock. A refresh after a 401
+Zuora warns against minting many tokens (the token endpoint is rate-limited per
+IP), so clients share tokens and refresh them under a per-key lock. A refresh after a 401
 passes the token that failed: if another thread already replaced it (a newer generation), that
 newer token is reused, so N threads hitting 401 together cause exactly one new token.
 """

@@ -303,7 +303,7 @@ class ZuoraClient:
         )
 
     def _fetch_token(self) -> TokenResponse:
-        """POST /oauth/token with the form fields (no Authorization header: ZUORA_API.md section 1)."""
+        """POST /oauth/token with the form fields (no Authorization header)."""
         endpoint = "POST /oauth/token"
         failures = 0
         while True:
@@ -392,7 +392,7 @@ class ZuoraClient:
                 if status == 401:
                     if refreshed:
                         raise self._auth_error_for(endpoint, outcome, token)
-                    # Zuora's advice: on 401 get a new token and retry once (ZUORA_API.md section 6).
+                    # Zuora's advice: on 401 get a new token and retry once.
                     refreshed = True
                     stale = token
                     self.metrics.record_refresh()
@@ -548,7 +548,7 @@ class ZuoraClient:
                     ahead = None
                 fetched = ahead.take(number) if ahead is not None else self._fetch_page(number, url)
                 guard.after_page(number, url, (item.id for item in fetched.items))
-                # Stop on a missing/null/"" next_page, or on an empty page (ZUORA_API.md section 3).
+                # Stop on a missing/null/"" next_page, or on an empty page.
                 next_url = (
                     resolve_next_page(fetched.raw_next, self.base_url, customer=self.customer, page=number)
                     if fetched.continues and fetched.raw_next is not None

@@ -1,6 +1,6 @@
 """Zuora's date formats, normalised to tz-aware UTC.
 
-ZUORA_API.md section 7.2: the same API mixes `2019-05-31T14:52:38.171Z`, `...+08:00`,
+The same API mixes `2019-05-31T14:52:38.171Z`, `...+08:00`,
 `2019-09-19 18:25:33 UTC`, zone-less `2019-09-19T12:34:41` and date-only `2019-01-16`.
 Zone-less values are taken as UTC (Zuora's servers and examples are UTC).
 """

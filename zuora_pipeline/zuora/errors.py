@@ -163,7 +163,7 @@ def handling(error: ZuoraError) -> Handling:
 
 
 # ---------------------------------------------------------------------------------------------
-# Error bodies (ZUORA_API.md section 6): /v1 `reasons[]`, the Workflow service's `errors[]` of
+# Error bodies Zuora is known to send: /v1 `reasons[]`, the Workflow service's `errors[]` of
 # objects or strings, `Errors[]`, a gateway `{"message": ...}`, `{"code","message"}`, OAuth-style
 # `{"error","error_description"}`, or plain text/HTML.
 

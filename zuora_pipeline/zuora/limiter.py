@@ -1,7 +1,7 @@
 """Caps the client's requests in flight, and lowers the cap while Zuora throttles (AIMD).
 
 Zuora allows ~40 concurrent requests per tenant and answers more with 429 + Retry-After: 120
-(ZUORA_API.md section 6), so one client stays well below that, and on a 429 halves its own cap
+so one client stays well below that, and on a 429 halves its own cap
 (multiplicative decrease) and earns it back one slot per `recovery_successes` successes.
 """
 

@@ -1,6 +1,6 @@
-"""Pydantic models of the Zuora responses we read (ZUORA_API.md sections 1, 3, 4, 5).
+"""Pydantic models of the Zuora responses we read (token, list page, workflow, export).
 
-Tolerance rules, because Zuora's payloads vary (section 7): unknown fields are kept
+Tolerance rules, because Zuora's payloads vary: unknown fields are kept
 (`extra="allow"`), `null` and `""` both mean "unset" for optional strings, ids may be ints or
 numeric strings, dates come in several formats and are normalised to UTC, and `active_version`
 may be null, `{}` or missing. A missing *required* field raises ZuoraValidationError naming the
@@ -116,7 +116,7 @@ class WorkflowListItem(ZuoraModel):
     created_at: UtcDatetime = Field(default=None, alias="createdAt")
     updated_at: UtcDatetime = Field(default=None, alias="updatedAt")
     active_version: Annotated[ActiveVersion | None, BeforeValidator(_empty_version_to_none)] = None
-    # The misspelling is Zuora's own (section 3); the attribute keeps it so it maps 1:1.
+    # The misspelling is Zuora's own (in the list response); the attribute keeps it so it maps 1:1.
     latest_inactive_verisons: Annotated[list[InactiveVersion], BeforeValidator(_none_to_empty_list)] = Field(
         default_factory=list
     )
@@ -175,7 +175,7 @@ class Linkage(ZuoraModel):
     source_workflow_id: OptId = None
     source_task_id: OptId = None
     target_task_id: OptId = None
-    linkage_type: OptStr = None  # a free string: "For Each", "Case_3", event names... (section 4)
+    linkage_type: OptStr = None  # a free string: "For Each", "Case_3", event names...
 
 
 class ExportModel(ZuoraModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ZUORA_MAX_PAGE_LENGTH = 50  # GET /workflows rejects or clamps more (ZUORA_API.md section 3)
+ZUORA_MAX_PAGE_LENGTH = 50  # GET /workflows rejects or clamps more
 
 # Requests in flight per customer sync unless the customer sets its own (`customers add/update
 # --max-concurrency`). Zuora limits concurrent requests per tenant, 40 by default (Performance

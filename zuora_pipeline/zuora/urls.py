@@ -20,7 +20,7 @@ from .errors import UnsafeBaseUrlError, ZuoraPaginationError
 
 ALLOWED_HOSTS_ENV = "ZUORA_PIPELINE_ALLOWED_HOSTS"
 
-# ZUORA_API.md section 2: the REST hosts (they serve /oauth/token and /workflows alike).
+# Zuora's documented REST hosts (they serve /oauth/token and /workflows alike).
 ZUORA_REST_HOSTS: frozenset[str] = frozenset(
     {
         "rest.test.zuora.com",
