@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -47,7 +48,8 @@ def _demo_env(data_dir: Path, port: int) -> dict[str, str]:
     "--data-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="where the demo keeps its warehouse, key and Dagster instance [default: ~/.zuora_pipeline/demo]",
+    help="where the demo keeps its warehouse, key and Dagster instance "
+    "[default: demo/ in ZUORA_PIPELINE_DATA_DIR, else ~/.zuora_pipeline/demo]",
 )
 @click.option("--port", default=8089, show_default=True, help="simulator port")
 @click.option("--workflows", default=120, show_default=True, help="workflows per demo tenant")
@@ -58,12 +60,13 @@ def demo_command(
     data_dir: Path | None, port: int, workflows: int, tasks: int, latency_ms: float, keep_serving: bool
 ) -> None:
     """Start a simulated Zuora, register three customers and sync them all."""
-    data_dir = data_dir or Path.home() / ".zuora_pipeline" / "demo"
+    data_dir = data_dir or config.data_dir() / "demo"
     env = _demo_env(data_dir.resolve(), port)
     os.environ.update(env)
 
     from zuora_pipeline.cli import context
     from zuora_pipeline.cli.sync import print_stats_table
+    from zuora_pipeline.defs.launcher import WORKSPACE_YAML
     from zuora_pipeline.defs.runner import ensure_partitions, run_sync
     from zuora_pipeline.simulator.config import SimulatorConfig
     from zuora_pipeline.simulator.server import run_simulator
@@ -95,14 +98,19 @@ def demo_command(
         # The key stays in its file: the demo never prints a secret.
         shown = {**env, config.SECRET_KEY_ENV: f"$(cat {shlex.quote(str(data_dir.resolve() / 'secret.key'))})"}
         exports = " ".join(f"{k}={v if k == config.SECRET_KEY_ENV else shlex.quote(v)}" for k, v in shown.items())
+        # The commands are spelled with this interpreter's bin directory (the venv need not be on
+        # PATH) and a workspace file of the demo's own (they work from any directory).
+        bin_dir = Path(sys.executable).parent
+        workspace = data_dir.resolve() / "workspace.yaml"
+        workspace.write_text(WORKSPACE_YAML)
         click.echo(f"""
 The warehouse is {env[config.DATABASE_URL_ENV]}; the Dagster runs are in {env["DAGSTER_HOME"]}.
 Open the Dagster UI on the same data (simulator in one shell, UI in another):
 
   export {exports}
-  zuora-pipeline simulator serve --port {port} --tenants {len(DEMO_CUSTOMERS)} --workflows {workflows} \\
-      --tasks {tasks} --seed 7 --latency-ms {latency_ms:g}
-  dagster dev -w workspace.yaml        # then http://127.0.0.1:3000 -> Assets -> zuora
+  {shlex.quote(str(bin_dir / "zuora-pipeline"))} simulator serve --port {port} --tenants {len(DEMO_CUSTOMERS)} \\
+      --workflows {workflows} --tasks {tasks} --seed 7 --latency-ms {latency_ms:g}
+  {shlex.quote(str(bin_dir / "dagster"))} dev -w {shlex.quote(str(workspace))}   # then http://127.0.0.1:3000 -> Assets -> zuora
 """)
         if keep_serving:
             click.echo(f"simulator still serving at {sim.base_url}; Ctrl-C to stop")

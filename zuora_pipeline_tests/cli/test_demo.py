@@ -49,7 +49,13 @@ def test_demo_syncs_three_customers_and_prints_how_to_open_the_ui(tmp_path):
         line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["acme"], ["globex"], ["initech"])
     ]
     assert [(r[0], r[1], r[2]) for r in rows] == [("acme", "ok", "15"), ("globex", "ok", "15"), ("initech", "ok", "15")]
-    assert "dagster dev -w workspace.yaml" in result.stdout
+    # The printed commands work without the venv on PATH and from any directory: they name this
+    # interpreter's bin directory and a workspace file the demo wrote, loading our code location.
+    bin_dir = Path(sys.executable).parent
+    workspace = data_dir.resolve() / "workspace.yaml"
+    assert f"{bin_dir / 'zuora-pipeline'} simulator serve" in result.stdout
+    assert f"{bin_dir / 'dagster'} dev -w {workspace}" in result.stdout
+    assert "location_name: zuora_pipeline" in workspace.read_text()
     key = (data_dir / "secret.key").read_text().strip()
     assert key not in result.stdout + result.stderr
     engine = sa.create_engine(f"sqlite:///{data_dir / 'warehouse.sqlite'}")
