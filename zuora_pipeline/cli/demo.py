@@ -110,7 +110,8 @@ Open the Dagster UI on the same data (simulator in one shell, UI in another):
   export {exports}
   {shlex.quote(str(bin_dir / "zuora-pipeline"))} simulator serve --port {port} --tenants {len(DEMO_CUSTOMERS)} \\
       --workflows {workflows} --tasks {tasks} --seed 7 --latency-ms {latency_ms:g}
-  {shlex.quote(str(bin_dir / "dagster"))} dev -w {shlex.quote(str(workspace))}   # then http://127.0.0.1:3000 -> Assets -> zuora
+  {shlex.quote(str(bin_dir / "dagster"))} dev -w {shlex.quote(str(workspace))}
+  # then http://127.0.0.1:3000 -> Assets -> zuora
 """)
         if keep_serving:
             click.echo(f"simulator still serving at {sim.base_url}; Ctrl-C to stop")
