@@ -1,54 +1,95 @@
 """The ``zuora-pipeline`` command.
 
 Every expected failure is one readable line on stderr and a non-zero exit, never a traceback:
-the group below turns the project's typed errors into one line each. Dagster is imported only
-inside the commands that need it, so ``zuora-pipeline --help`` stays fast.
+the group below turns the project's typed errors into one line each.
+
+Each command's module is imported only when that command runs (or its own ``--help`` is
+shown): the table below lists every command with its one-line help, so ``zuora-pipeline
+--help`` imports none of them, nor what they use (Dagster, SQLAlchemy, httpx, pydantic,
+cryptography, rich), and a command imports only what it uses.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import NamedTuple
 
 import click
 
 from zuora_pipeline.cli import console
-from zuora_pipeline.cli.changes import changes_command
-from zuora_pipeline.cli.compare import compare_command
-from zuora_pipeline.cli.customers import customers_group, secret_key_command
-from zuora_pipeline.cli.db import db_group
-from zuora_pipeline.cli.demo import demo_command
 from zuora_pipeline.cli.errors import ReadableErrorsGroup
-from zuora_pipeline.cli.search import search_command
-from zuora_pipeline.cli.sync import sync_command, tasks_group
-from zuora_pipeline.cli.workflows import workflows_group
 from zuora_pipeline.logs import LOG_FORMATS, TEXT
-from zuora_pipeline.simulator.cli import simulator_group
 
-# Commands whose modules import Dagster at import time: loaded only when invoked.
-_LAZY_COMMANDS = {
-    "bench": ("zuora_pipeline.bench.cli", "bench_command", "Run the performance scenarios against the simulator."),
+
+class LazyCommand(NamedTuple):
+    module: str
+    attribute: str
+    short_help: str  # the command's own short help (a test keeps the two equal)
+
+
+COMMANDS = {
+    "bench": LazyCommand(
+        "zuora_pipeline.bench.cli",
+        "bench_command",
+        "Run the performance scenarios against a local simulator, each beside its lower bound.",
+    ),
+    "changes": LazyCommand(
+        "zuora_pipeline.cli.changes",
+        "changes_command",
+        "Workflows created, updated, deleted or restored, newest first, with the run that saw it.",
+    ),
+    "compare": LazyCommand(
+        "zuora_pipeline.cli.compare",
+        "compare_command",
+        "Compare the live workflows of two customers: only in A, only in B, identical, differing "
+        "(with their task-level differences, A -> B).",
+    ),
+    "customers": LazyCommand(
+        "zuora_pipeline.cli.customers", "customers_group", "Zuora tenants to mirror (one Dagster partition each)."
+    ),
+    "db": LazyCommand("zuora_pipeline.cli.db", "db_group", "Warehouse schema."),
+    "demo": LazyCommand(
+        "zuora_pipeline.cli.demo",
+        "demo_command",
+        "Start a simulated Zuora, register three customers and sync them all.",
+    ),
+    "search": LazyCommand(
+        "zuora_pipeline.cli.search",
+        "search_command",
+        "Tasks whose name or parameters contain TEXT (case-insensitive): callout URLs, e-mail "
+        "addresses, ZOQL queries, Liquid templates.",
+    ),
+    "secret-key": LazyCommand(
+        "zuora_pipeline.cli.customers", "secret_key_command", "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."
+    ),
+    "simulator": LazyCommand(
+        "zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator."
+    ),
+    "sync": LazyCommand(
+        "zuora_pipeline.cli.sync", "sync_command", "Sync customers' workflows (queued Dagster runs, or --in-process)."
+    ),
+    "tasks": LazyCommand("zuora_pipeline.cli.sync", "tasks_group", "Tasks extracted from the stored exports."),
+    "workflows": LazyCommand(
+        "zuora_pipeline.cli.workflows", "workflows_group", "One workflow's history, diffs and diagram."
+    ),
 }
 
 
 class _MainGroup(ReadableErrorsGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+        return sorted({*super().list_commands(ctx), *COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in _LAZY_COMMANDS and name not in self.commands:
-            module, attr, _ = _LAZY_COMMANDS[name]
-            try:
-                self.add_command(getattr(importlib.import_module(module), attr), name)
-            except ImportError:  # the bench is optional
-                return None
+        if name in COMMANDS and name not in self.commands:
+            lazy = COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(lazy.module), lazy.attribute), name)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, cmd.get_short_help_str(60)) for name, cmd in self.commands.items() if not cmd.hidden]
-        rows += [(name, short) for name, (_, _, short) in _LAZY_COMMANDS.items() if name not in self.commands]
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(sorted(rows))
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, click.utils.make_default_short_help(lazy.short_help, limit)) for name, lazy in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
 @click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,16 +115,3 @@ class _MainGroup(ReadableErrorsGroup):
 def main(log_format: str, log_level: str) -> None:
     """Mirror Zuora Workflow definitions of many tenants into a SQL warehouse, with Dagster."""
     console.configure(log_format.lower(), log_level.lower())
-
-
-main.add_command(db_group)
-main.add_command(secret_key_command)
-main.add_command(customers_group)
-main.add_command(sync_command)
-main.add_command(tasks_group)
-main.add_command(workflows_group)
-main.add_command(changes_command)
-main.add_command(compare_command)
-main.add_command(search_command)
-main.add_command(simulator_group)
-main.add_command(demo_command)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import IO, Any
 
 import click
 
 from zuora_pipeline.cli import console
-from zuora_pipeline.crypto import SecretKeyError
-from zuora_pipeline.warehouse.customers import CustomerError
-from zuora_pipeline.warehouse.migrate import SchemaMissingError
-from zuora_pipeline.zuora import ZuoraError
 
-EXPECTED: tuple[type[BaseException], ...] = (
-    CustomerError,
-    SecretKeyError,
-    SchemaMissingError,
-    ZuoraError,
-)
+
+@functools.cache
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The project's typed errors, each shown as one line. Imported when a command fails, not
+    when the CLI starts: their modules bring in SQLAlchemy, httpx, pydantic and cryptography."""
+    from zuora_pipeline.crypto import SecretKeyError
+    from zuora_pipeline.warehouse.customers import CustomerError
+    from zuora_pipeline.warehouse.migrate import SchemaMissingError
+    from zuora_pipeline.zuora import ZuoraError
+
+    return (CustomerError, SecretKeyError, SchemaMissingError, ZuoraError)
 
 
 class Problems(click.ClickException):
@@ -42,10 +44,10 @@ class ReadableErrorsGroup(click.Group):
             raise
         except click.ClickException as exc:  # shown our way (e.g. as JSON), with its own exit code
             raise Problems([exc.format_message()], exit_code=exc.exit_code) from None
-        except EXPECTED as exc:
-            raise Problems([str(exc)]) from None
-        except Exception as exc:  # SQLAlchemy connection errors and the like
-            import sqlalchemy.exc
+        except Exception as exc:
+            if isinstance(exc, expected_errors()):
+                raise Problems([str(exc)]) from None
+            import sqlalchemy.exc  # connection errors and the like
 
             if isinstance(exc, sqlalchemy.exc.OperationalError):
                 raise Problems([f"cannot reach the warehouse: {str(exc.orig).strip().splitlines()[0]}"]) from None
