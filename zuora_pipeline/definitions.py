@@ -1,5 +1,7 @@
 """The code location: ``zuora_pipeline.definitions:defs``."""
 
+import gc
+
 import dagster as dg
 
 from zuora_pipeline.defs.assets.fetch import fetch_workflow_definitions_asset
@@ -23,3 +25,8 @@ defs = dg.Definitions(
     # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
     executor=dg.in_process_executor,
 )
+
+# Everything loaded so far (Dagster and ~1,700 modules, the definitions) lives as long as the
+# process: frozen, the garbage collector no longer traverses it, neither in every full collection
+# nor at interpreter teardown, which otherwise costs a run worker ~0.5 s of CPU as it exits.
+gc.freeze()

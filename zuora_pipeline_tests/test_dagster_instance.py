@@ -45,6 +45,8 @@ def assert_dev_limits(instance: dg.DagsterInstance) -> None:
     assert instance.run_monitoring_enabled
     assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 300
     assert instance.telemetry_enabled is False
+    assert instance.run_coordinator.dequeue_use_threads  # queued runs launched several at a time
+    assert instance.run_coordinator.dequeue_num_workers == 4
 
 
 def test_the_repository_root_dagster_yaml_is_the_packaged_development_config() -> None:
@@ -55,7 +57,7 @@ def test_the_repository_root_dagster_yaml_is_the_packaged_development_config() -
 def test_production_config_is_the_development_config_on_postgres_storage() -> None:
     dev = yaml.safe_load(DEV_INSTANCE_CONFIG.read_text())
     production = yaml.safe_load(PRODUCTION_YAML.read_text())
-    assert set(production.pop("storage")) == {"postgres"}
+    assert set(production.pop("storage")) == {"custom"}  # PooledPostgresStorage
     # One set of limits: a change to either file that is not made to the other fails here.
     assert production == dev
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
+from zuora_pipeline.dagster_storage import PooledPostgresStorage
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -35,9 +37,29 @@ def test_production_dagster_yaml_uses_postgres_and_limits_runs_per_customer(tmp_
             assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
             assert instance.get_concurrency_config().pool_config.default_pool_limit == 8
             assert instance.run_retries_enabled
+            assert instance.run_coordinator.dequeue_use_threads
             instance.add_dynamic_partitions("customers", ["acme"])
             assert instance.get_dynamic_partitions("customers") == ["acme"]
+            _assert_connections_are_pooled(instance)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _assert_connections_are_pooled(instance: dg.DagsterInstance) -> None:
+    """Dozens of storage calls open one PostgreSQL connection per storage, not one per query (as
+    dagster-postgres's own NullPool does). Reads the storages' private engines: if an upgrade
+    renames them, this fails and dagster_storage.py needs a look."""
+    assert isinstance(instance.get_ref().storage, PooledPostgresStorage)
+    storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
+    opened = []
+    for storage in storages:
+        engine = storage._engine  # noqa: SLF001
+        assert isinstance(engine.pool, sa.pool.QueuePool), type(engine.pool)
+        sa.event.listen(engine, "connect", lambda *_: opened.append(1))
+    for _ in range(20):
+        instance.get_runs(limit=1)
+        instance.get_dynamic_partitions("customers")
+        instance.all_instigator_state()
+    assert len(opened) <= len(storages), f"{len(opened)} connections for 60 queries"
