@@ -46,9 +46,7 @@ class PooledPostgresStorage(DagsterPostgresStorage):
             POOL: dg.Field(
                 {
                     "max_overflow": dg.Field(dg.IntSource, is_required=False, default_value=DEFAULT_MAX_OVERFLOW),
-                    "recycle_seconds": dg.Field(
-                        dg.IntSource, is_required=False, default_value=DEFAULT_RECYCLE_SECONDS
-                    ),
+                    "recycle_seconds": dg.Field(dg.IntSource, is_required=False, default_value=DEFAULT_RECYCLE_SECONDS),
                 },
                 is_required=False,
             ),

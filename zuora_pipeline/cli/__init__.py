@@ -31,7 +31,7 @@ COMMANDS = {
     "bench": LazyCommand(
         "zuora_pipeline.bench.cli",
         "bench_command",
-        "Run the performance scenarios against a local simulator, each beside its lower bound.",
+        "Measure the sync against its request lower bound on a local simulator.",
     ),
     "changes": LazyCommand(
         "zuora_pipeline.cli.changes",
@@ -62,9 +62,7 @@ COMMANDS = {
     "secret-key": LazyCommand(
         "zuora_pipeline.cli.customers", "secret_key_command", "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."
     ),
-    "simulator": LazyCommand(
-        "zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator."
-    ),
+    "simulator": LazyCommand("zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator."),
     "sync": LazyCommand(
         "zuora_pipeline.cli.sync", "sync_command", "Sync customers' workflows (queued Dagster runs, or --in-process)."
     ),
