@@ -108,8 +108,8 @@ tasks = sa.Table(
     sa.Column("workflow_task_json", JSONDoc),
     sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
     sa.Column("updated_at", UTCDateTime, nullable=False, server_default=_now()),
+    # Also the index of lookups by workflow_id (its leading column): no separate one.
     sa.UniqueConstraint("workflow_id", "zuora_id"),
-    sa.Index("ix_tasks_workflow_id", "workflow_id"),
     sa.Index("ix_tasks_task_type", "task_type"),
     sa.Index("ix_tasks_action_type", "action_type"),
 )

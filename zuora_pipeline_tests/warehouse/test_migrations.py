@@ -47,3 +47,14 @@ def test_migrations_build_exactly_the_schema_in_code_on_sqlite(tmp_path):
 
 def test_migrations_build_exactly_the_schema_in_code_on_postgres(pg_url):
     assert _drift(create_warehouse_engine(pg_url)) == [], "schema.py changed without a migration"
+
+
+def test_tasks_have_no_index_duplicating_the_unique_one_and_lookups_use_it(pg_url):
+    engine = create_warehouse_engine(pg_url)
+    migrate.upgrade(engine)
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("tasks")}
+    assert "ix_tasks_workflow_id" not in indexes
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(conn.execute(sa.text("EXPLAIN SELECT id FROM tasks WHERE workflow_id = 1")).scalars())
+    assert "uq_tasks_workflow_id_zuora_id" in plan, plan
