@@ -17,7 +17,12 @@ NEEDS_BASELINE = {"full", "incremental", "changed", "memory", "fleet"}
 
 
 def run_scenarios(
-    names: list[str], *, repeat: int, scale: float, progress: Callable[[str], None] = lambda _m: None
+    names: list[str],
+    *,
+    repeat: int,
+    scale: float,
+    progress: Callable[[str], None] = lambda _m: None,
+    fleet_customers: int | None = None,
 ) -> list[ScenarioResult]:
     results: list[ScenarioResult] = []
     with bench_env() as env:
@@ -35,7 +40,7 @@ def run_scenarios(
                 if "full" in names:
                     results.append(result)
             else:
-                results.append(_run_one(name, env, scale, repeat, baseline, state))
+                results.append(_run_one(name, env, scale, repeat, baseline, state, fleet_customers))
     return results
 
 
@@ -46,6 +51,7 @@ def _run_one(
     repeat: int,
     baseline: scenarios.Baseline | None,
     state: scenarios.FullState | None,
+    fleet_customers: int | None = None,
 ) -> ScenarioResult:
     if name == "incremental":
         return scenarios.incremental(env, state, repeat, baseline)
@@ -59,7 +65,7 @@ def _run_one(
         return warehouse_scenario.search(env, scale, repeat)
     if name == "tick":
         return orchestration.tick(env, scale, max(repeat, 3))
-    return orchestration.fleet(env, scale, baseline)
+    return orchestration.fleet(env, scale, baseline, customer_count=fleet_customers)
 
 
 @click.command(name="bench")
@@ -79,7 +85,15 @@ def _run_one(
     hidden=True,
     help="Multiply every workload (the smoke test runs tiny ones).",
 )
-def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int, scale: float) -> None:
+@click.option(
+    "--fleet-customers",
+    type=click.IntRange(min=2),
+    default=None,
+    help=f"Customers of the fleet scenario (default {orchestration.FLEET_CUSTOMERS}).",
+)
+def bench_command(
+    scenario: tuple[str, ...], json_path: str | None, repeat: int, scale: float, fleet_customers: int | None
+) -> None:
     """Measure the sync against its request lower bound on a local simulator.
 
     Runs the given scenarios (all eight by default) and prints one row per scenario, with the
@@ -87,7 +101,11 @@ def bench_command(scenario: tuple[str, ...], json_path: str | None, repeat: int,
     """
     names = list(scenario) or list(SCENARIOS)
     results = run_scenarios(
-        names, repeat=repeat, scale=scale, progress=lambda m: click.echo(f"bench: {m} ...", err=True)
+        names,
+        repeat=repeat,
+        scale=scale,
+        progress=lambda m: click.echo(f"bench: {m} ...", err=True),
+        fleet_customers=fleet_customers,
     )
     click.echo(table(results))
     if json_path:

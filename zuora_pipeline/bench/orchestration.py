@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import psutil
 import sqlalchemy as sa
 from dagster._core.instance.ref import InstanceRef
 
@@ -28,7 +30,7 @@ from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseli
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
 from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.resources import WarehouseResource
+from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.schema import customers as customers_table
@@ -49,14 +51,25 @@ WORKSPACE = f"""load_from:
 
 
 def _instance_yaml(pg_url: str | None) -> str:
+    # The production instance's storage (pooled connections) and threaded dequeue.
     storage = (
-        f'storage:\n  postgres:\n    postgres_url: "{pg_url.replace("+psycopg", "+psycopg2")}"\n' if pg_url else ""
+        f"""storage:
+  custom:
+    module: zuora_pipeline.dagster_storage
+    class: PooledPostgresStorage
+    config:
+      postgres_url: "{pg_url.replace("+psycopg", "+psycopg2")}"
+"""
+        if pg_url
+        else ""
     )
     return (
         storage
         + f"""run_queue:
   max_concurrent_runs: {FLEET_MAX_CONCURRENT_RUNS}
   dequeue_interval_seconds: 1
+  dequeue_use_threads: true
+  dequeue_num_workers: 4
   tag_concurrency_limits:
     - key: "dagster/partition"
       value: {{ applyLimitPerUniqueValue: true }}
@@ -166,8 +179,23 @@ def _daemon_command() -> list[str]:
     return [found, "run"] if found else [sys.executable, "-m", "dagster._daemon", "run"]
 
 
-def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
-    count = scaled(FLEET_CUSTOMERS, scale, minimum=2)
+def _postgres_server_cpu_s(url: str) -> float | None:
+    """CPU of the whole PostgreSQL server (the postmaster and the backends it reaped; other
+    clients' too), when it runs on this machine and is visible; else None."""
+    try:
+        engine = sa.create_engine(url.replace("+psycopg2", "+psycopg"), poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            backend = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            postmaster = psutil.Process(psutil.Process(backend).ppid())
+        engine.dispose()
+        times = postmaster.cpu_times()
+    except (sa.exc.SQLAlchemyError, psutil.Error):
+        return None
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int | None = None) -> ScenarioResult:
+    count = customer_count or scaled(FLEET_CUSTOMERS, scale, minimum=2)
     workflows = scaled(FLEET_WORKFLOWS, scale)
     with fleet_warehouse(env) as url, pg_instance(env, "fleet_home") as (instance, home, on_pg):
         # Its own warehouse holding only the fleet's customers, their partitions added up front:
@@ -190,19 +218,22 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
         env.sim.admin.reset_stats()
         instance.add_dynamic_partitions(customers_partitions.name, names)
         daemon_env = {**os.environ, "DAGSTER_HOME": home, "ZUORA_PIPELINE_DATABASE_URL": url}
+        pg_before = _postgres_server_cpu_s(url) if on_pg else None
         daemon = subprocess.Popen(
             [*_daemon_command(), "-w", os.path.join(home, "workspace.yaml")],
             cwd=home,
             env=daemon_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its code server outlives a terminated daemon: stopped below
         )
         try:
             with RssSampler(daemon.pid, include_children=True) as sampler, measured() as m:
-                run_config = {
-                    **sync_run_config(),
-                    "resources": {"zuora": {"config": {"concurrency": TENANT_CONCURRENCY}}},
-                }
+                # A resource's run config replaces its definition-time values (EnvVar fields
+                # included): the environment's fields by name, and the tenant's limit.
+                resources = environment_run_config()
+                resources["zuora"]["config"]["concurrency"] = TENANT_CONCURRENCY
+                run_config = {**sync_run_config(), "resources": resources}
                 run_ids = submit_runs(
                     instance,
                     job_name=SYNC_JOB_NAME,
@@ -217,6 +248,8 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
                 daemon.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 daemon.kill()
+            _stop_session(daemon.pid)
+        pg_after = _postgres_server_cpu_s(url) if pg_before is not None else None
     stats = env.sim.admin.stats()
     failed = [r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
     per_run = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
@@ -243,8 +276,27 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
             "median_overhead_per_customer_s": median(per_run) - bound,
             "429s": stats["in_flight_limit_rejections"],
             "failed_runs": len(failed),
+            # The PostgreSQL server holding the warehouse and Dagster's storage (all its clients).
+            "postgres_cpu_s_per_customer": (pg_after - pg_before) / count if pg_after is not None else None,
         },
     )
+
+
+def _stop_session(session: int) -> None:
+    """Stop what is left of the daemon's session (its code server), waiting a bounded time."""
+    deadline = time.monotonic() + 30
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(session, sig)
+        except ProcessLookupError:
+            return
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(session, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        deadline = time.monotonic() + 10
 
 
 @contextmanager
