@@ -24,9 +24,18 @@ def readme_queries() -> list[str]:
 def test_readme_queries_run_on_the_views(request: pytest.FixtureRequest, warehouse: str, sim_tenant: Any) -> None:
     pipeline = request.getfixturevalue("pipeline" if warehouse == "postgresql" else "sqlite_pipeline")
     tenant = sim_tenant(workflows=10, tasks=6)
+    admin = pipeline.simulator.admin
+    # The first query looks for callouts to hooks.example.com: plant one (generated data differs
+    # with the tenants created before this test).
+    generated = admin.truth(tenant.name)
+    planted_id = next(z for z, item in sorted(generated.items()) if item["export"] and item["export"]["tasks"])
+    planted = copy.deepcopy(generated[planted_id]["export"])
+    task = planted["tasks"][-1]
+    task["action_type"] = "Callout"
+    task["parameters"] = {**(task.get("parameters") or {}), "url": "https://hooks.example.com/v1/planted"}
+    admin.set_export(tenant.name, planted_id, planted)
     name = pipeline.add_customer(tenant)
     assert pipeline.sync(name).success
-    admin = pipeline.simulator.admin
     truth = admin.truth(tenant.name)
     zid = next(z for z, item in sorted(truth.items()) if item["export"] and item["export"]["tasks"])
     export = copy.deepcopy(truth[zid]["export"])

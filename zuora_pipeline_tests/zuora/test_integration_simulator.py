@@ -157,7 +157,10 @@ def test_transient_faults_are_retried(simulator: Any, sim_tenant: Callable[..., 
     assert all(o.ok for o in outcomes if truth[o.workflow_id]["export"] is not None)
     retries = client.metrics.retries
     assert retries["500"] == retries["502"] == 2 and retries["503"] == 3
-    assert retries["dropped_connection"] + retries["timeout"] >= 4
+    # A body cut off halfway surfaces as a protocol error or, mid-gzip, as a decoding error,
+    # depending on where the cut lands: both are retried transport failures.
+    transport = ("dropped_connection", "timeout", "decoding_error", "connect_error")
+    assert sum(retries[reason] for reason in transport) >= 4, dict(retries)
 
 
 @pytest.mark.usefixtures("sim_admin_reset")
