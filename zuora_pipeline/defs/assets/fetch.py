@@ -159,7 +159,8 @@ def _paused_result(context: dg.AssetExecutionContext, customer: Customer) -> dg.
         customer_check(
             "exports_parse",
             asset=WORKFLOW_EXPORTS,
-            description="Every export received in this sync was valid JSON of the export shape.",
+            description="Every export this sync needed parsed as JSON of the export shape, after "
+            "the in-run re-fetches of malformed bodies (those still malformed keep their last good export).",
         ),
     ],
     pool=API_POOL,
