@@ -179,11 +179,7 @@ class WorkflowApi:
                 reply = self._export(request, raw_id, tenant)
             else:
                 reply = self._versions(raw_id, tenant)
-        mode = (
-            fault.kind
-            if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200
-            else "normal"
-        )
+        mode = fault.kind if fault is not None and _cuts_the_body(fault.kind, reply.status) else "normal"
         await self._send(send, request, endpoint, reply, extra, mode)
 
     async def _fault_reply(
@@ -245,11 +241,7 @@ class WorkflowApi:
         reply = await self._fault_reply(fault, "token", None, None, config)
         if reply is None:
             reply = self._issue(form, tenant, config)
-        mode = (
-            fault.kind
-            if fault is not None and fault.kind in ("drop", "malformed") and reply.status == 200
-            else "normal"
-        )
+        mode = fault.kind if fault is not None and _cuts_the_body(fault.kind, reply.status) else "normal"
         await self._send(send, request, "token", reply, mode=mode)
 
     def _issue(self, form: dict[str, str], tenant: Tenant | None, config: SimulatorConfig) -> Reply:
@@ -373,3 +365,9 @@ class WorkflowApi:
         if request.method == "HEAD":
             reply = Reply(reply.status, b"", reply.headers)
         await send_reply(send, request, reply, extra_headers=extra, mode=mode)
+
+
+def _cuts_the_body(kind: str, status: int) -> bool:
+    """A dropped connection cuts whatever reply was on its way (a 404 too); a malformed body only
+    makes sense in place of a successful one."""
+    return kind == "drop" or (kind == "malformed" and status == 200)

@@ -179,6 +179,8 @@ def test_materialize_backfill_alerts_and_checks_in_chromium(ui: dict[str, Any], 
 
             # The bad customer alerted once, on both channels; nobody else did.
             wait_until(lambda: ui["inbox"].for_customer(BAD), 120, "the bad customer's email")
+            # The webhook is posted after the email: wait for it too.
+            wait_until(lambda: ui["hook"].requests, 60, "the bad customer's webhook")
             posts = [json.loads(r.body) for r in ui["hook"].requests]
             assert [p["customer"] for p in posts] == [BAD], posts
             assert posts[0]["launched_by"].startswith("backfill ")

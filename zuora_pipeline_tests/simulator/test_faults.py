@@ -68,6 +68,16 @@ def test_drop_fault_closes_the_connection_mid_body(simulator, sim_admin_reset, t
         assert client.get(f"/workflows/{workflow_id}/export").status_code == 200
 
 
+def test_drop_fault_cuts_an_error_reply_too(simulator, sim_admin_reset, tenant):
+    # A fault rule counted by request number must act whatever the reply: an export that 404s
+    # (no such workflow) loses its connection like any other.
+    sim_admin_reset.add_fault_rules([{"endpoint": "export", "fault": "drop", "workflow_id": 999999}])
+    with api_client(simulator.base_url, tenant) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get("/workflows/999999/export")
+        assert client.get("/workflows/999999/export").status_code == 404
+
+
 def test_malformed_fault_is_200_with_invalid_json(simulator, sim_admin_reset, tenant):
     sim_admin_reset.add_fault_rules([{"endpoint": "list", "fault": "malformed", "page": 2}])
     with api_client(simulator.base_url, tenant) as client:
