@@ -52,5 +52,5 @@ class SecretBox:
             raise SecretKeyError(
                 f"cannot decrypt the client secret{who}: {SECRET_KEY_ENV} is not the key "
                 "it was stored with. Set the original key, or store the secret again with "
-                "`zuora-pipeline customers update NAME --client-secret-env VAR`."
+                f"`zuora-pipeline customers update {customer or 'NAME'} --client-secret-env VAR`."
             ) from None

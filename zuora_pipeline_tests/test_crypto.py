@@ -16,6 +16,7 @@ def test_wrong_key_gives_a_clear_error_without_the_secret():
     with pytest.raises(SecretKeyError, match="not the key it was stored with") as info:
         SecretBox(new_key()).decrypt(token, customer="acme")
     assert "s3cr3t-value" not in str(info.value)
+    assert "customers update acme --client-secret-env" in str(info.value)
 
 
 def test_missing_and_malformed_keys_say_how_to_make_one(monkeypatch):
