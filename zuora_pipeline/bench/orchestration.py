@@ -19,7 +19,6 @@ from pathlib import Path
 import dagster as dg
 import psutil
 import sqlalchemy as sa
-from dagster._core.instance.ref import InstanceRef
 
 from zuora_pipeline import config
 from zuora_pipeline.bench.bound import lower_bound_s
@@ -94,7 +93,7 @@ def pg_instance(env: BenchEnv, stem: str) -> Iterator[tuple[dg.DagsterInstance, 
     home.mkdir()
     (home / "dagster.yaml").write_text(_instance_yaml(url))
     (home / "workspace.yaml").write_text(WORKSPACE)
-    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    instance = dg.DagsterInstance.from_config(str(home))
     try:
         yield instance, str(home), url is not None
     finally:
