@@ -5,8 +5,13 @@ customer, run id, step, event and the failure's first line, never its stack trac
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
+
+REPO = Path(__file__).resolve().parents[2]
 
 PYTHON_LOGS = {
     "python_logs": {
@@ -36,20 +41,36 @@ def failing_job() -> None:
     failing_step()
 
 
-def test_run_records_are_json_lines_with_the_run_context(capfd):
-    with dg.instance_for_test(overrides=PYTHON_LOGS) as instance:
-        result = failing_job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags={"dagster/partition": "acme"},
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-    assert not result.success
-    lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+# A run worker is a process of its own whose logging nobody else configured; the tests' process
+# is not (the CLI tests invoke the CLI in it, which installs its own handlers), so the run happens
+# in a fresh interpreter.
+_RUN = """
+import dagster as dg
+from zuora_pipeline_tests.defs.test_run_logs import PYTHON_LOGS, failing_job
+with dg.instance_for_test(overrides=PYTHON_LOGS) as instance:
+    result = failing_job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={"dagster/partition": "acme"},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+    )
+print(result.run_id, result.success)
+"""
+
+
+def test_run_records_are_json_lines_with_the_run_context():
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
+    run_id, success = done.stdout.split()[-2:]
+    assert success == "False"
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
     records = [json.loads(line) for line in lines]
-    assert all(r["customer"] == "acme" and r["run_id"] == result.run_id for r in records)
-    warning = next(r for r in records if r["message"] == "about to fail")
+    assert all(r["customer"] == "acme" and r["run_id"] == run_id for r in records)
+    warning = next((r for r in records if r["message"] == "about to fail"), None)
+    assert warning is not None, done.stderr[-3000:]
     assert warning["level"] == "WARNING" and warning["step"] == "failing_step"
-    failure = next(r for r in records if r.get("event") == "STEP_FAILURE")
+    failure = next((r for r in records if r.get("event") == "STEP_FAILURE"), None)
+    assert failure is not None, done.stderr[-3000:]
     assert failure["error"].endswith("RuntimeError: the first line")
     assert "the second line" not in "\n".join(lines) and "Traceback" not in "\n".join(lines)
