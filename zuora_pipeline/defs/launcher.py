@@ -4,6 +4,11 @@ waiting for them (``sync --wait``).
 The runs are created exactly as `dagster job launch` creates them (we reuse its code path), so
 they carry the remote origin of the ``zuora_pipeline`` code location and the daemon's queued run
 coordinator launches them like any run from the UI or the schedule.
+
+This is the project's only use of private Dagster APIs (``dagster._cli``): Dagster has no public
+call that creates a run with a code location's remote origin from outside a daemon or the
+webserver. zuora_pipeline_tests/defs/test_launcher.py pins their signatures, so an upgrade that
+changes them fails there, not in an operator's `sync`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,33 @@
+"""The private Dagster functions the queued launcher relies on (defs/launcher.py) keep the
+signatures it calls them with: an upgrade that changes them fails here, loudly."""
+
+from __future__ import annotations
+
+import inspect
+
+from zuora_pipeline.defs import launcher
+
+
+def test_create_run_takes_the_keywords_the_launcher_passes() -> None:
+    parameters = set(inspect.signature(launcher._create_run).parameters)
+    assert {
+        "instance",
+        "code_location",
+        "remote_repo",
+        "remote_job",
+        "run_config",
+        "tags",
+        "op_selection",
+        "run_id",
+    } <= parameters
+
+
+def test_workspace_helpers_take_the_arguments_the_launcher_passes() -> None:
+    assert len(inspect.signature(launcher.get_workspace_from_cli_opts).parameters) >= 3
+    assert "log_level" in inspect.signature(launcher.get_workspace_from_cli_opts).parameters
+    for helper in (
+        launcher.get_code_location_from_workspace,
+        launcher.get_remote_repository_from_code_location,
+        launcher.get_remote_job_from_remote_repo,
+    ):
+        assert len(inspect.signature(helper).parameters) == 2, helper.__name__
