@@ -16,13 +16,20 @@ from zuora_pipeline.zuora.urls import ALLOWED_HOSTS_ENV, parse_allowed_hosts
 
 DATABASE_URL_ENV = "ZUORA_PIPELINE_DATABASE_URL"
 DATA_DIR_ENV = "ZUORA_PIPELINE_DATA_DIR"
+CUSTOMERS_PER_RUN_ENV = "ZUORA_PIPELINE_CUSTOMERS_PER_RUN"
+# Customers per run of the hourly schedule and of backfills. Measured on a 2-core machine with
+# 50 customers (`zuora-pipeline bench fleet`): see the README's Performance section.
+DEFAULT_CUSTOMERS_PER_RUN = 10
 
 __all__ = [
     "ALLOWED_HOSTS_ENV",
     "DATABASE_URL_ENV",
+    "CUSTOMERS_PER_RUN_ENV",
     "DATA_DIR_ENV",
+    "DEFAULT_CUSTOMERS_PER_RUN",
     "SECRET_KEY_ENV",
     "allowed_hosts",
+    "customers_per_run",
     "data_dir",
     "database_url",
     "default_database_url",
@@ -52,6 +59,21 @@ def default_database_url() -> str:
 def database_url() -> str:
     """The warehouse URL: the env var, else the default SQLite file."""
     return os.environ.get(DATABASE_URL_ENV, "").strip() or default_database_url()
+
+
+def customers_per_run() -> int:
+    """How many customers one run of the schedule or of a backfill syncs (1-100); read when the
+    code location loads, since a backfill policy is part of the definitions."""
+    raw = os.environ.get(CUSTOMERS_PER_RUN_ENV, "").strip()
+    if not raw:
+        return DEFAULT_CUSTOMERS_PER_RUN
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        raise ValueError(f"{CUSTOMERS_PER_RUN_ENV} must be a whole number from 1 to 100, got {raw!r}")
+    return value
 
 
 def secret_key() -> str | None:

@@ -4,11 +4,9 @@ import gc
 
 import dagster as dg
 
-from zuora_pipeline.defs.assets.fetch import fetch_workflow_definitions_asset
 from zuora_pipeline.defs.assets.fleet import fleet_asset
-from zuora_pipeline.defs.assets.tasks import workflow_tasks_asset
-from zuora_pipeline.defs.assets.workflows import workflows_asset
-from zuora_pipeline.defs.checks import fleet_checks, tasks_checks, workflows_checks
+from zuora_pipeline.defs.assets.sync import sync_workflows_asset
+from zuora_pipeline.defs.checks import fleet_checks
 from zuora_pipeline.defs.jobs import fleet_quality_checks, reextract_tasks, sync_customer_workflows
 from zuora_pipeline.defs.notifications import AlertChannels, sync_failure_alerts
 from zuora_pipeline.defs.resources import environment_resources
@@ -16,8 +14,8 @@ from zuora_pipeline.defs.schedules import fleet_quality_schedule, hourly_workflo
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 
 defs = dg.Definitions(
-    assets=[fetch_workflow_definitions_asset, workflows_asset, workflow_tasks_asset, fleet_asset],
-    asset_checks=[workflows_checks, tasks_checks, fleet_checks],
+    assets=[sync_workflows_asset, fleet_asset],
+    asset_checks=[fleet_checks],
     jobs=[sync_customer_workflows, reextract_tasks, fleet_quality_checks],
     schedules=[hourly_workflow_sync, fleet_quality_schedule],
     sensors=[customer_partitions_sensor, sync_failure_alerts],

@@ -206,6 +206,8 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
             raise click.ClickException(f"no stored export for Zuora workflow id {workflow_id}")
         click.echo(f"workflow {workflow_id}: {result.upserted} tasks upserted, {result.deleted} removed")
         return
+    from zuora_pipeline.defs.assets.sync import SYNC_OP
+    from zuora_pipeline.defs.keys import WORKFLOW_TASKS
     from zuora_pipeline.defs.runner import ensure_partitions, run_reextract
 
     with engine.connect() as conn:
@@ -217,8 +219,9 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
         log = console.settings()
         result = run_reextract(instance, target, log_format=log.format, log_level=log.level)
         meta = {}
-        for mat in result.asset_materializations_for_node("zuora__workflow_tasks"):
-            meta = {k: v.value for k, v in mat.metadata.items()}
+        for mat in result.asset_materializations_for_node(SYNC_OP):
+            if mat.asset_key == WORKFLOW_TASKS:
+                meta = {k: v.value for k, v in mat.metadata.items()}
         status = "ok" if result.success else "FAILED"
         click.echo(
             f"{target}: {status} ({meta.get('upserted', 0)} tasks upserted, "

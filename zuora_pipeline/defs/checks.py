@@ -1,8 +1,10 @@
-"""Asset checks on the normalized tables (the raw assets' checks run inside their step).
+"""Asset checks on the normalized tables.
 
-Checks that judge one customer are evaluated and stored per customer partition, so the Checks
-tab shows each customer's own latest result. The fleet-wide checks (every customer's freshness,
-orphan tasks) target ``zuora/fleet`` and run on their own schedule, never inside a customer's run.
+Checks that judge one customer are evaluated inside that customer's sync, right after the stage
+they judge, and stored per customer partition, so the Checks tab shows each customer's own latest
+result (and a run of many customers records each one's). The fleet-wide checks (every customer's
+freshness, orphan tasks) target ``zuora/fleet`` and run on their own schedule, never inside a
+customer's run.
 """
 
 from collections.abc import Iterator
@@ -10,42 +12,48 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from zuora_pipeline.defs.failures import load_customer
+import sqlalchemy as sa
+
 from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS, WORKFLOWS
 from zuora_pipeline.defs.partitions import customer_check
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.sync.freshness import CustomerSync, freshness, paused_table, stale_table
 from zuora_pipeline.warehouse import quality
+from zuora_pipeline.warehouse.customers import Customer
 
 FRESHNESS = timedelta(hours=2)
 
 
-@dg.multi_asset_check(
-    specs=[
-        customer_check(
-            "matches_listing",
-            asset=WORKFLOWS,
-            blocking=True,
-            description="The live workflows are exactly the workflows of the last complete listing.",
-        ),
-        customer_check(
-            "no_duplicate_workflows",
-            asset=WORKFLOWS,
-            blocking=True,
-            description="No (customer, zuora_id) appears twice.",
-        ),
-        customer_check(
-            "required_fields_present",
-            asset=WORKFLOWS,
-            description="Every live workflow has a name, and an export when it has an active version.",
-        ),
-    ],
-)
-def workflows_checks(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckResult]:
-    engine = warehouse.engine()
-    customer = load_customer(engine, context.partition_key)
+WORKFLOWS_CHECK_SPECS = [
+    customer_check(
+        "matches_listing",
+        asset=WORKFLOWS,
+        blocking=True,
+        description="The live workflows are exactly the workflows of the last complete listing.",
+    ),
+    customer_check(
+        "no_duplicate_workflows",
+        asset=WORKFLOWS,
+        blocking=True,
+        description="No (customer, zuora_id) appears twice.",
+    ),
+    customer_check(
+        "required_fields_present",
+        asset=WORKFLOWS,
+        description="Every live workflow has a name, and an export when it has an active version.",
+    ),
+]
+
+TASKS_CHECK_SPECS = [
+    customer_check(
+        "task_counts_match_exports",
+        asset=WORKFLOW_TASKS,
+        description="Each workflow has as many tasks as its stored export.",
+    )
+]
+
+
+def workflows_checks(engine: sa.Engine, customer: Customer) -> Iterator[dg.AssetCheckResult]:
     with engine.connect() as conn:
         listed = quality.listed_ids(conn, customer.id)
         live = quality.live_ids(conn, customer.id)
@@ -54,6 +62,7 @@ def workflows_checks(
     not_stored = sorted(set(listed) - set(live))
     not_listed = sorted(set(live) - set(listed))
     yield dg.AssetCheckResult(
+        asset_key=WORKFLOWS,
         check_name="matches_listing",
         passed=not not_stored and not not_listed and len(listed) == len(set(listed)),
         metadata={
@@ -66,32 +75,24 @@ def workflows_checks(
         },
     )
     yield dg.AssetCheckResult(
+        asset_key=WORKFLOWS,
         check_name="no_duplicate_workflows",
         passed=duplicates == 0,
         metadata={"customer": customer.name, "duplicates": duplicates},
     )
     yield dg.AssetCheckResult(
+        asset_key=WORKFLOWS,
         check_name="required_fields_present",
         passed=missing == 0,
         metadata={"customer": customer.name, "rows_missing_fields": missing},
     )
 
 
-@dg.multi_asset_check(
-    specs=[
-        customer_check(
-            "task_counts_match_exports",
-            asset=WORKFLOW_TASKS,
-            description="Each workflow has as many tasks as its stored export.",
-        )
-    ],
-)
-def tasks_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-    engine = warehouse.engine()
-    customer = load_customer(engine, context.partition_key)
+def tasks_checks(engine: sa.Engine, customer: Customer) -> Iterator[dg.AssetCheckResult]:
     with engine.connect() as conn:
         mismatches = quality.task_count_mismatches(conn, customer.id)
     yield dg.AssetCheckResult(
+        asset_key=WORKFLOW_TASKS,
         check_name="task_counts_match_exports",
         passed=not mismatches,
         metadata={

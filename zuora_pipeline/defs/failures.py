@@ -35,12 +35,14 @@ def is_deterministic(exc: BaseException) -> bool:
     return isinstance(exc, _DETERMINISTIC)
 
 
-def _record(engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool) -> None:
+def _record(
+    engine: sa.Engine, customer: Customer, run_id: str, message: str, *, pause: bool = False, retryable: bool = False
+) -> None:
     with write_transaction(engine) as conn:
         if pause:
             sync_state.paused(conn, customer.id, run_id, message)
         else:
-            sync_state.failed(conn, customer.id, run_id, message)
+            sync_state.failed(conn, customer.id, run_id, message, retryable=retryable)
 
 
 @contextmanager
@@ -58,9 +60,9 @@ def customer_step(engine: sa.Engine, customer: Customer, run_id: str) -> Iterato
         ) from None
     except Exception as exc:
         if not is_deterministic(exc):
-            _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", pause=False)
+            _record(engine, customer, run_id, f"{type(exc).__name__}: {exc}", retryable=True)
             raise
-        _record(engine, customer, run_id, str(exc), pause=False)
+        _record(engine, customer, run_id, str(exc))
         raise dg.Failure(
             description=f"{exc} (not retried: it would fail the same way)",
             metadata={"customer": customer.name},

@@ -1,33 +1,32 @@
 """The jobs: a customer's sync, its tasks re-extraction, and the fleet-wide checks.
 
-Both run their steps in the run's own process: a sync is I/O-bound and a process per step would
-cost more in Python start-up than the step itself. Concurrency comes from many runs (one per
-customer, queued by the run coordinator) and from the client's bounded request pool.
+They run in the run's own process: a sync is I/O-bound and a process per step would cost more in
+Python start-up than the step itself. Concurrency comes from the customers of a run (synced side
+by side, see ``defs/assets/sync.py``), from several runs at once (the run queue), and from each
+client's bounded request pool.
 """
 
 import dagster as dg
 
+from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.keys import FLEET, SYNC_ASSETS, WORKFLOW_TASKS
 
 SYNC_JOB_NAME = "sync_customer_workflows"
 REEXTRACT_JOB_NAME = "reextract_tasks"
 FLEET_CHECKS_JOB_NAME = "fleet_quality_checks"
-TASKS_OP = "zuora__workflow_tasks"
-WORKFLOWS_OP = "zuora__workflows"
-FETCH_OP = "fetch_workflow_definitions"
 
 sync_customer_workflows = dg.define_asset_job(
     SYNC_JOB_NAME,
     selection=dg.AssetSelection.assets(*SYNC_ASSETS),
     executor_def=dg.in_process_executor,
-    description="List, export, normalize and extract one customer's Zuora workflows.",
+    description="List, export, normalize and extract the Zuora workflows of the run's customers.",
 )
 
 reextract_tasks = dg.define_asset_job(
     REEXTRACT_JOB_NAME,
     selection=dg.AssetSelection.assets(WORKFLOW_TASKS),
     executor_def=dg.in_process_executor,
-    config={"ops": {TASKS_OP: {"config": {"reextract_all": True}}}},
+    config={"ops": {SYNC_OP: {"config": {"reextract_all": True}}}},
     description="Rebuild tasks from the stored exports, without any Zuora API call. Not a sync: "
     "it leaves the customer's last sync and its freshness alone.",
 )
@@ -42,9 +41,8 @@ fleet_quality_checks = dg.define_asset_job(
 
 
 def sync_run_config(*, full_refresh: bool = False, allow_mass_delete: bool = False) -> dict:
-    return {
-        "ops": {
-            FETCH_OP: {"config": {"full_refresh": full_refresh}},
-            WORKFLOWS_OP: {"config": {"allow_mass_delete": allow_mass_delete}},
-        }
-    }
+    return {"ops": {SYNC_OP: {"config": {"full_refresh": full_refresh, "allow_mass_delete": allow_mass_delete}}}}
+
+
+def reextract_run_config() -> dict:
+    return {"ops": {SYNC_OP: {"config": {"reextract_all": True}}}}

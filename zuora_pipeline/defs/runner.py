@@ -11,7 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline import config
-from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, TASKS_OP, sync_run_config
+from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, reextract_run_config, sync_run_config
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
@@ -160,7 +160,7 @@ def run_reextract(
         raise_on_error=False,
         # A run config replaces the job's default config, so it says reextract_all again.
         run_config={
-            "ops": {TASKS_OP: {"config": {"reextract_all": True}}},
+            **reextract_run_config(),
             **loggers_run_config(log_format, log_level),
             **_resources_run_config(),
         },

@@ -184,6 +184,8 @@ sync_runs = sa.Table(
     sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error_message", sa.Text),
+    # Set when the sync failed: True if waiting could cure the error (a step retry re-syncs it).
+    sa.Column("retryable", sa.Boolean),
     sa.UniqueConstraint("run_id", "customer_id"),
     sa.Index("ix_sync_runs_customer_id_started_at", "customer_id", "started_at"),
 )

@@ -96,6 +96,7 @@ def started(
         "finished_at": None,
         "status": RUNNING,
         "error_message": None,
+        "retryable": None,
         "full_refresh": full_refresh,
         **{name: (False if name == "listing_complete" else 0) for name in COUNTERS},
     }
@@ -128,12 +129,27 @@ def succeeded(
 
 
 def failed(
-    conn: sa.Connection, customer_id: int, run_id: str, error: str, *, at: datetime | None = None, **counters: Any
+    conn: sa.Connection,
+    customer_id: int,
+    run_id: str,
+    error: str,
+    *,
+    retryable: bool = False,
+    at: datetime | None = None,
+    **counters: Any,
 ) -> bool:
-    """A step of the sync failed. False (nothing written) when the run is not a sync."""
+    """A step of the sync failed; ``retryable`` if waiting could cure it. False (nothing
+    written) when the run is not a sync."""
     at = at or _now()
     if not _update_record(
-        conn, customer_id, run_id, **_counters(counters), status=FAILED, finished_at=at, error_message=error
+        conn,
+        customer_id,
+        run_id,
+        **_counters(counters),
+        status=FAILED,
+        finished_at=at,
+        error_message=error,
+        retryable=retryable,
     ):
         return False
     _set_customer(conn, customer_id, last_sync_status=FAILED, last_sync_error=error)
@@ -168,6 +184,24 @@ def latest(conn: sa.Connection, customer_id: int) -> dict[str, Any] | None:
         .limit(1)
     ).first()
     return dict(row._mapping) if row is not None else None
+
+
+def outcomes(conn: sa.Connection, run_ids: list[str]) -> dict[int, list[dict[str, Any]]]:
+    """Every sync record of these runs, by customer id (a run's step retries share its record;
+    a re-execution of a failed run is a new run whose parent is the first)."""
+    rows = conn.execute(
+        sa.select(
+            sync_runs.c.customer_id,
+            sync_runs.c.run_id,
+            sync_runs.c.status,
+            sync_runs.c.error_message,
+            sync_runs.c.retryable,
+        ).where(sync_runs.c.run_id.in_(run_ids))
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row.customer_id, []).append(dict(row._mapping))
+    return found
 
 
 def for_run(conn: sa.Connection, customer_id: int, run_id: str) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ PostgreSQL; SQLite already admits one writer at a time (BEGIN IMMEDIATE).
 from __future__ import annotations
 
 import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +17,17 @@ import sqlalchemy as sa
 
 # Advisory-lock namespace so our locks cannot collide with another application's on the server.
 _LOCK_NAMESPACE = 0x5A0A
+
+# The customers whose sync lock this thread holds: the lock is reentrant within a thread, so a
+# whole sync can hold it while its steps, which take it themselves, run inside.
+_held = threading.local()
+
+
+def _held_ids() -> set[int]:
+    ids: set[int] | None = getattr(_held, "customer_ids", None)
+    if ids is None:
+        ids = _held.customer_ids = set()
+    return ids
 
 
 @contextmanager
@@ -36,8 +48,9 @@ def read_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def lock_customer(conn: sa.Connection, customer_id: int) -> None:
-    """Hold the customer's sync lock until the surrounding transaction ends."""
-    if conn.dialect.name == "postgresql":
+    """Hold the customer's sync lock until the surrounding transaction ends (at once if this
+    thread already holds it through ``customer_sync_lock``)."""
+    if conn.dialect.name == "postgresql" and int(customer_id) not in _held_ids():
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"),
             {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)},
@@ -50,7 +63,21 @@ def customer_sync_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
     a write transaction open: a session-level advisory lock on its own connection (PostgreSQL;
     released by the server if the process dies), or an exclusive file lock next to the SQLite file.
     Conflicts with ``lock_customer`` of the same customer, so the steps of two syncs of one
-    customer never interleave."""
+    customer never interleave. Reentrant: a thread already holding it just goes on."""
+    held = _held_ids()
+    if int(customer_id) in held:
+        yield
+        return
+    held.add(int(customer_id))
+    try:
+        with _session_lock(engine, customer_id):
+            yield
+    finally:
+        held.discard(int(customer_id))
+
+
+@contextmanager
+def _session_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             key = {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)}

@@ -8,7 +8,7 @@ import dagster as dg
 
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.schedules import hourly_workflow_sync
+from zuora_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG, customer_ranges, hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.transactions import write_transaction
@@ -34,17 +34,32 @@ def _schedule_tick(pipeline):
     return hourly_workflow_sync.evaluate_tick(context)
 
 
-def test_schedule_requests_one_run_per_active_customer_and_none_for_paused(pipeline):
-    for name in ("acme", "globex", "initech"):
-        _add(pipeline.engine, name)
-    _add(pipeline.engine, "paused-co", customers.PAUSED)
-    pipeline.instance.add_dynamic_partitions(customers_partitions.name, ["acme", "globex", "initech", "paused-co"])
+def test_schedule_syncs_active_customers_in_ranged_runs_and_leaves_paused_ones_out(pipeline, monkeypatch):
+    monkeypatch.setenv("ZUORA_PIPELINE_CUSTOMERS_PER_RUN", "2")
+    names = ["acme", "globex", "initech", "paused-co", "umbrella"]
+    for name in names:
+        _add(pipeline.engine, name, customers.PAUSED if name == "paused-co" else customers.ACTIVE)
+    pipeline.instance.add_dynamic_partitions(customers_partitions.name, names)
     data = _schedule_tick(pipeline)
 
     requests = data.run_requests or []
-    assert sorted(r.partition_key for r in requests) == ["acme", "globex", "initech"]
+    # Two per run, in partition order; a range never spans the paused customer.
+    ranged = [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in requests if RANGE_START_TAG in r.tags]
+    assert ranged == [("acme", "globex")]
+    singles = [r for r in requests if RANGE_START_TAG not in r.tags]
+    # A run of one customer keeps its partition tag, so the per-customer queue limit covers it.
+    assert [(r.partition_key, r.tags["dagster/partition"]) for r in singles] == [("initech", "initech"), ("umbrella", "umbrella")]
     assert len({r.run_key for r in requests}) == 3
-    assert all(r.tags["dagster/partition"] == r.partition_key for r in requests)
+    assert all(r.tags["zuora/trigger"] == "schedule" for r in requests)
+
+
+def test_customer_ranges_chunk_contiguous_active_customers():
+    keys = [f"c{i}" for i in range(1, 9)]
+    active = ["c1", "c2", "c3", "c5", "c6", "c7", "c8"]
+    assert customer_ranges(active, keys, 3) == [["c1", "c2", "c3"], ["c5", "c6", "c7"], ["c8"]]
+    assert customer_ranges(active, keys, 1) == [[k] for k in active]
+    assert customer_ranges(active, keys, 100) == [["c1", "c2", "c3"], ["c5", "c6", "c7", "c8"]]
+    assert customer_ranges(["zz"], keys, 3) == []
 
 
 def test_schedule_skips_when_no_customer_is_active(pipeline):

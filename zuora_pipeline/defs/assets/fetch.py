@@ -1,31 +1,25 @@
-"""``zuora/workflow_pages`` and ``zuora/workflow_exports``: one step, so exports overlap the walk.
+"""The fetch stage of a customer's sync: ``zuora/workflow_pages`` and ``zuora/workflow_exports``
+together, so exports overlap the walk, with their checks.
 
 A paused customer stays a partition, so a backfill over all customers or the Materialize button
-can reach it. The step then makes no Zuora call (not even for a token): it yields no
-materialization, so the downstream steps are skipped and the run succeeds, and it records a WARN
-``customer_active`` result on that customer's partition saying why and how to resume.
+can reach it. Its sync then makes no Zuora call (not even for a token) and materializes nothing,
+and records a WARN ``customer_active`` result on that customer's partition saying why and how to
+resume.
 """
 
-from collections.abc import Iterator
-
 import dagster as dg
+import sqlalchemy as sa
 
-from zuora_pipeline.defs.failures import customer_step, load_customer
-from zuora_pipeline.defs.keys import API_POOL, GROUP, SYNC_ASSETS, WORKFLOW_EXPORTS, WORKFLOW_PAGES
+from zuora_pipeline.defs.failures import customer_step
+from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES
 from zuora_pipeline.defs.partitions import customer_check, customers_partitions
-from zuora_pipeline.defs.policies import API_RETRY_POLICY
-from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
+from zuora_pipeline.defs.resources import ZuoraResource
 from zuora_pipeline.steps.fetch import FetchResult, fetch_workflow_definitions
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.warehouse import sync_state
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 MIN_EXPORT_COVERAGE = 0.995
-
-
-class FetchConfig(dg.Config):
-    full_refresh: bool = False
-    """Re-export every workflow, not only those whose list entry changed."""
 
 
 def _calls(api: dict[str, float], *kinds: str) -> int:
@@ -71,35 +65,14 @@ def _exports_metadata(result: FetchResult) -> dict[str, float]:
     }
 
 
-def _is_whole_sync(context: dg.AssetExecutionContext) -> bool:
-    """A run materializing every sync asset is a sync (it gets a sync record); a Materialize of
-    the raw assets alone refreshes them but is not a sync of the customer."""
-    selection = context.run.asset_selection
-    # No selection: the run is the whole job (only the sync job holds this step).
-    return not selection or set(SYNC_ASSETS) <= set(selection)
-
-
-def _selected(
-    context: dg.AssetExecutionContext, results: list[dg.MaterializeResult | dg.AssetCheckResult]
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    assets, checks = context.selected_asset_keys, context.selected_asset_check_keys
-    for result in results:
-        if isinstance(result, dg.AssetCheckResult):
-            if dg.AssetCheckKey(result.asset_key, result.check_name) in checks:
-                yield result
-        elif result.asset_key in assets:
-            yield result
-
-
-def _active_result(customer: Customer) -> dg.AssetCheckResult:
+def active_result(customer: Customer) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         asset_key=WORKFLOW_PAGES, check_name="customer_active", passed=True, metadata={"customer": customer.name}
     )
 
 
-def _paused_result(context: dg.AssetExecutionContext, customer: Customer) -> dg.AssetCheckResult:
+def paused_result(customer: Customer) -> dg.AssetCheckResult:
     reason = customer.paused_reason or sync_state.OPERATOR_PAUSE_REASON
-    context.log.warning(f"{customer.name} is paused ({reason}): not synced, no Zuora call made")
     return dg.AssetCheckResult(
         asset_key=WORKFLOW_PAGES,
         check_name="customer_active",
@@ -114,88 +87,81 @@ def _paused_result(context: dg.AssetExecutionContext, customer: Customer) -> dg.
     )
 
 
-@dg.multi_asset(
-    name="fetch_workflow_definitions",
-    specs=[
-        dg.AssetSpec(
-            WORKFLOW_PAGES,
-            partitions_def=customers_partitions,
-            skippable=True,
-            group_name=GROUP,
-            kinds={"zuora", "sql"},
-            description="Every page of GET /workflows for the customer, stored raw "
-            "(raw_workflow_pages). Fails unless pagination ran to the end.",
-        ),
-        dg.AssetSpec(
-            WORKFLOW_EXPORTS,
-            deps=[WORKFLOW_PAGES],
-            partitions_def=customers_partitions,
-            skippable=True,
-            group_name=GROUP,
-            kinds={"zuora", "sql"},
-            description="The last good GET /workflows/{id}/export of each listed workflow "
-            "(raw_workflow_exports); only changed workflows are downloaded again.",
-        ),
-    ],
-    check_specs=[
-        customer_check(
-            "customer_active",
-            asset=WORKFLOW_PAGES,
-            description="The customer is active; a paused one is not synced (no Zuora call) "
-            "until `zuora-pipeline customers resume NAME`.",
-        ),
-        customer_check(
-            "pagination_complete",
-            asset=WORKFLOW_PAGES,
-            blocking=True,
-            description="The walk followed next_page to the end with no loop and no duplicate id.",
-        ),
-        customer_check(
-            "export_coverage",
-            asset=WORKFLOW_EXPORTS,
-            description=f"At least {MIN_EXPORT_COVERAGE:.1%} of listed workflows with an active "
-            "version have a current export.",
-        ),
-        customer_check(
-            "exports_parse",
-            asset=WORKFLOW_EXPORTS,
-            description="Every export this sync needed parsed as JSON of the export shape, after "
-            "the in-run re-fetches of malformed bodies (those still malformed keep their last good export).",
-        ),
-    ],
-    pool=API_POOL,
-    retry_policy=API_RETRY_POLICY,
-    # Lets the step yield nothing for a paused customer (unyielded outputs are skipped, not
-    # missing); the step still computes both assets together and yields only the selected ones.
-    can_subset=True,
-)
-def fetch_workflow_definitions_asset(
-    context: dg.AssetExecutionContext,
-    config: FetchConfig,
-    warehouse: WarehouseResource,
+SPECS = [
+    dg.AssetSpec(
+        WORKFLOW_PAGES,
+        partitions_def=customers_partitions,
+        skippable=True,
+        group_name=GROUP,
+        kinds={"zuora", "sql"},
+        description="Every page of GET /workflows for the customer, stored raw "
+        "(raw_workflow_pages). Fails unless pagination ran to the end.",
+    ),
+    dg.AssetSpec(
+        WORKFLOW_EXPORTS,
+        deps=[WORKFLOW_PAGES],
+        partitions_def=customers_partitions,
+        skippable=True,
+        group_name=GROUP,
+        kinds={"zuora", "sql"},
+        description="The last good GET /workflows/{id}/export of each listed workflow "
+        "(raw_workflow_exports); only changed workflows are downloaded again.",
+    ),
+]
+
+CHECK_SPECS = [
+    customer_check(
+        "customer_active",
+        asset=WORKFLOW_PAGES,
+        description="The customer is active; a paused one is not synced (no Zuora call) "
+        "until `zuora-pipeline customers resume NAME`.",
+    ),
+    customer_check(
+        "pagination_complete",
+        asset=WORKFLOW_PAGES,
+        blocking=True,
+        description="The walk followed next_page to the end with no loop and no duplicate id.",
+    ),
+    customer_check(
+        "export_coverage",
+        asset=WORKFLOW_EXPORTS,
+        description=f"At least {MIN_EXPORT_COVERAGE:.1%} of listed workflows with an active "
+        "version have a current export.",
+    ),
+    customer_check(
+        "exports_parse",
+        asset=WORKFLOW_EXPORTS,
+        description="Every export this sync needed parsed as JSON of the export shape, after "
+        "the in-run re-fetches of malformed bodies (those still malformed keep their last good export).",
+    ),
+]
+
+
+def fetch_stage(
+    engine: sa.Engine,
     zuora: ZuoraResource,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    engine = warehouse.engine()
-    customer = load_customer(engine, context.partition_key)
-    if customer.sync_status == customers.PAUSED:
-        yield from _selected(context, [_paused_result(context, customer)])
-        return
-    run_id = context.run.run_id
-    if _is_whole_sync(context):
+    customer: Customer,
+    *,
+    run_id: str,
+    full_refresh: bool,
+    whole_sync: bool,
+) -> tuple[list[dg.MaterializeResult | dg.AssetCheckResult], str]:
+    """List and export the customer's workflows: the results to record, and a log line.
+
+    Materializations come first: a check result targets its asset's latest materialization, and
+    the UI counts a partition's check only if it evaluated that materialization.
+    """
+    if whole_sync:
         with write_transaction(engine) as conn:
-            sync_state.started(conn, customer.id, run_id, full_refresh=config.full_refresh)
+            sync_state.started(conn, customer.id, run_id, full_refresh=full_refresh)
     with customer_step(engine, customer, run_id):
         with zuora.client_for(customer) as client:
-            result = fetch_workflow_definitions(
-                engine, customer, client, run_id=run_id, full_refresh=config.full_refresh
-            )
-    context.log.info(
+            result = fetch_workflow_definitions(engine, customer, client, run_id=run_id, full_refresh=full_refresh)
+    line = (
         f"{customer.name}: {result.listed} workflows on {result.pages} pages; "
         f"{result.exports_downloaded} exports downloaded, {result.unchanged_skipped} unchanged, "
         f"{result.errors} failed"
     )
-    # Materializations first: a check result targets the asset's latest materialization when it is
-    # recorded, and the UI counts a partition's check only if it evaluated that materialization.
     results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
         dg.MaterializeResult(asset_key=WORKFLOW_PAGES, metadata={"customer": customer.name, **_pages_metadata(result)}),
         dg.MaterializeResult(
@@ -234,6 +200,6 @@ def fetch_workflow_definitions_asset(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"customer": customer.name, "malformed_exports": result.malformed_exports},
         ),
-        _active_result(customer),
+        active_result(customer),
     ]
-    yield from _selected(context, results)
+    return results, line

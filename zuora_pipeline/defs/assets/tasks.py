@@ -1,43 +1,34 @@
-"""``zuora/workflow_tasks``: tasks extracted from the stored exports; never calls Zuora."""
+"""The tasks stage of a sync: ``zuora/workflow_tasks``, extracted from the stored exports; never
+calls Zuora."""
 
 import dagster as dg
+import sqlalchemy as sa
 
-from zuora_pipeline.defs.failures import customer_step, load_customer
+from zuora_pipeline.defs.failures import customer_step
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_TASKS, WORKFLOWS
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.policies import WAREHOUSE_RETRY_POLICY
-from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.steps.tasks import extract_tasks
+from zuora_pipeline.warehouse.customers import Customer
 
-
-class TasksConfig(dg.Config):
-    reextract_all: bool = False
-    """Re-extract every workflow's tasks, not only those whose export changed."""
-
-
-@dg.asset(
-    key=WORKFLOW_TASKS,
+SPEC = dg.AssetSpec(
+    WORKFLOW_TASKS,
     deps=[WORKFLOWS],
     partitions_def=customers_partitions,
+    skippable=True,
     group_name=GROUP,
     kinds={"sql"},
-    retry_policy=WAREHOUSE_RETRY_POLICY,
     description="The tasks inside each workflow's export (table tasks); tasks that left their "
     "workflow's export are removed. Reads only the warehouse.",
 )
-def workflow_tasks_asset(
-    context: dg.AssetExecutionContext, config: TasksConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    engine = warehouse.engine()
-    customer = load_customer(engine, context.partition_key)
-    run_id = context.run.run_id
+
+
+def tasks_stage(
+    engine: sa.Engine, customer: Customer, *, run_id: str, everything: bool
+) -> tuple[list[dg.MaterializeResult | dg.AssetCheckResult], str]:
     with customer_step(engine, customer, run_id):
-        result = extract_tasks(engine, customer=customer, everything=config.reextract_all, run_id=run_id)
-    context.log.info(
-        f"{customer.name}: tasks of {result.workflows} workflows extracted "
-        f"({result.upserted} upserted, {result.deleted} removed)"
-    )
-    return dg.MaterializeResult(
+        result = extract_tasks(engine, customer=customer, everything=everything, run_id=run_id)
+    materialization = dg.MaterializeResult(
+        asset_key=WORKFLOW_TASKS,
         metadata={
             "customer": customer.name,
             "created": result.created,
@@ -53,5 +44,10 @@ def workflow_tasks_asset(
             "duration_s": round(result.duration_s, 3),
             "dagster/partition_row_count": result.total,
             "dagster/table_name": "tasks",
-        }
+        },
     )
+    line = (
+        f"{customer.name}: tasks of {result.workflows} workflows extracted "
+        f"({result.upserted} upserted, {result.deleted} removed)"
+    )
+    return [materialization], line

@@ -1,71 +1,59 @@
-"""``zuora/workflows``: normalized rows from the complete listing and the last good exports."""
+"""The workflows stage of a sync: ``zuora/workflows``, normalized rows from the complete listing and
+the last good exports, with the shrink guard."""
 
 import dagster as dg
+import sqlalchemy as sa
 
-from zuora_pipeline.defs.failures import customer_step, load_customer
+from zuora_pipeline.defs.failures import customer_step
 from zuora_pipeline.defs.history_metadata import history_metadata
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOWS
 from zuora_pipeline.defs.partitions import customer_check, customers_partitions
-from zuora_pipeline.defs.policies import WAREHOUSE_RETRY_POLICY
-from zuora_pipeline.defs.resources import WarehouseResource
-from zuora_pipeline.steps.workflows import DEFAULT_MAX_DELETE_SHARE, apply_listing
+from zuora_pipeline.steps.workflows import apply_listing
 from zuora_pipeline.warehouse import sync_state
+from zuora_pipeline.warehouse.customers import Customer
 
-
-class WorkflowsConfig(dg.Config):
-    allow_mass_delete: bool = False
-    """Let this sync soft-delete more than max_delete_share of the customer's workflows."""
-    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
-
-
-@dg.asset(
-    key=WORKFLOWS,
+SPEC = dg.AssetSpec(
+    WORKFLOWS,
     deps=[WORKFLOW_PAGES, WORKFLOW_EXPORTS],
     partitions_def=customers_partitions,
+    skippable=True,
     group_name=GROUP,
     kinds={"sql"},
-    retry_policy=WAREHOUSE_RETRY_POLICY,
-    check_specs=[
-        customer_check(
-            "shrink_guard",
-            asset=WORKFLOWS,
-            blocking=True,
-            description="The sync did not have to hold back a mass deletion (more than "
-            "max_delete_share of the live workflows) waiting for an operator's confirmation.",
-        )
-    ],
     description="One row per Zuora workflow of the customer (table workflows); vanished ones are "
     "soft-deleted after a complete listing and restored when they reappear.",
 )
-def workflows_asset(
-    context: dg.AssetExecutionContext, config: WorkflowsConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    engine = warehouse.engine()
-    customer = load_customer(engine, context.partition_key)
-    run_id = context.run.run_id
+
+CHECK_SPECS = [
+    customer_check(
+        "shrink_guard",
+        asset=WORKFLOWS,
+        blocking=True,
+        description="The sync did not have to hold back a mass deletion (more than "
+        "max_delete_share of the live workflows) waiting for an operator's confirmation.",
+    )
+]
+
+
+def workflows_stage(
+    engine: sa.Engine,
+    customer: Customer,
+    *,
+    run_id: str,
+    allow_mass_delete: bool,
+    max_delete_share: float,
+) -> tuple[list[dg.MaterializeResult | dg.AssetCheckResult], str]:
     with customer_step(engine, customer, run_id):
         result = apply_listing(
             engine,
             customer,
             run_id=run_id,
-            allow_mass_delete=config.allow_mass_delete,
-            max_delete_share=config.max_delete_share,
+            allow_mass_delete=allow_mass_delete,
+            max_delete_share=max_delete_share,
         )
     with engine.connect() as conn:
         record = sync_state.for_run(conn, customer.id, run_id) or {}
-    context.log.info(f"{customer.name}: {result.stats()}")
-    guard = dg.AssetCheckResult(
-        check_name="shrink_guard",
-        passed=result.shrink_guard_message is None,
-        description=result.shrink_guard_message,
-        metadata={
-            "customer": customer.name,
-            "deletions_withheld": len(result.withheld_ids),
-            "live_before": result.live_before,
-        },
-    )
-    return dg.MaterializeResult(
-        check_results=[guard],
+    materialization = dg.MaterializeResult(
+        asset_key=WORKFLOWS,
         metadata={
             "customer": customer.name,
             **result.stats(),
@@ -80,3 +68,15 @@ def workflows_asset(
             "dagster/table_name": "workflows",
         },
     )
+    guard = dg.AssetCheckResult(
+        asset_key=WORKFLOWS,
+        check_name="shrink_guard",
+        passed=result.shrink_guard_message is None,
+        description=result.shrink_guard_message,
+        metadata={
+            "customer": customer.name,
+            "deletions_withheld": len(result.withheld_ids),
+            "live_before": result.live_before,
+        },
+    )
+    return [materialization, guard], f"{customer.name}: {result.stats()}"

@@ -1,0 +1,61 @@
+"""A customer's materializations and check results inside a run of several customers.
+
+A run covering a range of partitions records a ``MaterializeResult`` or ``AssetCheckResult`` for
+every partition of the range (or, for a check, for none), so a run of ten customers would mark a
+failed customer materialized too. Each customer's results are therefore logged as events of its
+own partition: ``AssetMaterialization(partition=...)`` and ``AssetCheckEvaluation(partition=...)``,
+both public. A check evaluation counts in the UI's per-partition check status only when it names
+the materialization it evaluated; Dagster fills that in itself only for a run of one partition,
+and the record it uses (``AssetCheckEvaluationTargetMaterializationData``) is not exported. This
+module is the one place that imports it; ``zuora_pipeline_tests/defs/test_partition_events.py``
+pins its fields, so a Dagster upgrade that moves or changes it fails there first.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# Private: see the module docstring.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
+Result = dg.MaterializeResult | dg.AssetCheckResult
+
+
+def materialization(result: dg.MaterializeResult, partition: str) -> dg.AssetMaterialization:
+    assert result.asset_key is not None, "stage results name their asset"
+    return dg.AssetMaterialization(asset_key=result.asset_key, partition=partition, metadata=result.metadata)
+
+
+def _latest_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    latest = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
+    )
+
+
+def check_evaluation(
+    instance: dg.DagsterInstance, result: dg.AssetCheckResult, partition: str, *, blocking: bool
+) -> dg.AssetCheckEvaluation:
+    """The result as an evaluation of ``partition``, aimed at that partition's latest
+    materialization (so build it after yielding the materialization it judges)."""
+    assert result.asset_key is not None and result.check_name is not None, "stage results name their check"
+    return dg.AssetCheckEvaluation(
+        asset_key=result.asset_key,
+        check_name=result.check_name,
+        passed=result.passed,
+        metadata=result.metadata,
+        target_materialization_data=_latest_materialization(instance, result.asset_key, partition),
+        severity=result.severity,
+        description=result.description,
+        blocking=blocking,
+        partition=partition,
+    )
