@@ -177,7 +177,7 @@ def fetch_workflow_definitions(
                     export_hash=export_hash(export.data),
                     list_fingerprint=fingerprints[outcome.workflow_id],
                     # Distinct ids: the tasks table keeps one row per task id.
-                    task_count=len({task.id for task in export.model.tasks}),
+                    task_count=len(set(export.task_ids)),
                 )
             )
             result.exports_downloaded += 1

@@ -40,7 +40,7 @@ from .errors import (
 )
 from .limiter import ConcurrencyLimiter
 from .metrics import ClientMetrics
-from .models import TokenResponse, WorkflowListItem, parse_export, parse_list_item, parse_model
+from .models import TokenResponse, WorkflowListItem, export_task_ids, parse_list_item, parse_model
 from .pages_ahead import FetchedPage, PagesAhead
 from .pagination import PageWalkGuard
 from .results import ExportOutcome, WorkflowExport, WorkflowPage
@@ -573,8 +573,8 @@ class ZuoraClient:
         endpoint = f"GET /workflows/{wid}/export" + (f"?version={quote(version, safe='')}" if version else "")
         response = self._call("export", f"{self.base_url}/workflows/{wid}/export", endpoint=endpoint, params=params)
         data = self._decode(response, endpoint, f"export of workflow {wid}")
-        model = parse_export(data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
-        return WorkflowExport(workflow_id=wid, content=response.content, data=data, model=model)
+        task_ids = export_task_ids(data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
+        return WorkflowExport(workflow_id=wid, content=response.content, data=data, task_ids=task_ids)
 
     def export_workflows(self, workflow_ids: Iterable[int | str]) -> Iterator[ExportOutcome]:
         """Export many workflows, at most `settings.concurrency` at a time, yielding outcomes in

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import CoreSchema, SchemaValidator
+from pydantic_core import core_schema as cs
 
 from .dates import parse_zuora_datetime
 from .errors import ZuoraValidationError
@@ -241,3 +243,90 @@ def parse_list_item(data: object, **kw: Any) -> WorkflowListItem:
 
 def parse_export(data: object, *, workflow_id: object, **kw: Any) -> ExportModel:
     return parse_model(ExportModel, data, workflow_id=workflow_id, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# The export check of the download: every export of a sync is validated, and ExportModel's
+# Python validators and model objects were a top CPU cost per export. This schema runs in
+# pydantic-core alone and accepts a strict subset of what ExportModel accepts for any JSON
+# document (the clean shape Zuora sends: strings as str, ids as int, booleans as bool), builds
+# nothing, and anything it refuses goes through ExportModel, so a body ExportModel refuses is
+# refused with the same error, and a body it coerces (a string id, a numeric object_id) is still
+# accepted. It is only for decoded JSON: there every key is a string, so unknown keys and the
+# contents of free-form objects and lists need no check (copying them cost more than the rest).
+
+_STR = cs.nullable_schema(cs.str_schema(strict=True))
+_INT = cs.nullable_schema(cs.int_schema(strict=True))  # strict: a bool is not an int
+_BOOL = cs.nullable_schema(cs.bool_schema(strict=True))
+_DICT = cs.nullable_schema(cs.is_instance_schema(dict))
+_LIST = cs.nullable_schema(cs.is_instance_schema(list))
+
+
+def _record(fields: dict[str, CoreSchema], *, required: frozenset[str] = frozenset()) -> CoreSchema:
+    return cs.typed_dict_schema(
+        {name: cs.typed_dict_field(schema, required=name in required) for name, schema in fields.items()},
+        extra_behavior="ignore",
+        strict=True,
+    )
+
+
+_STRICT_EXPORT_SCHEMA = _record(
+    {
+        "workflow": _record(
+            {
+                "id": _INT,
+                **dict.fromkeys(("name", "description", "type", "version", "status", "priority", "call_type"), _STR),
+                **dict.fromkeys(("ondemand_trigger", "callout_trigger", "scheduled_trigger", "sync_trigger"), _BOOL),
+                "interval": _STR,
+                "timezone": _STR,
+                "delete_ttl": _INT,
+                "parameters": _DICT,
+                "css": _DICT,
+            }
+        ),
+        "tasks": cs.nullable_schema(
+            cs.list_schema(
+                _record(
+                    {
+                        "id": cs.int_schema(strict=True),
+                        **dict.fromkeys(("name", "action_type", "call_type", "object", "object_id", "priority"), _STR),
+                        "task_id": _INT,
+                        "parameters": _DICT,
+                        "tags": _LIST,
+                        "css": _DICT,
+                        "concurrent_limit": _INT,
+                        "assignment": _LIST,
+                    },
+                    required=frozenset({"id"}),
+                ),
+                strict=True,
+            )
+        ),
+        "linkages": cs.nullable_schema(
+            cs.list_schema(
+                _record(
+                    {
+                        "source_workflow_id": _INT,
+                        "source_task_id": _INT,
+                        "target_task_id": _INT,
+                        "linkage_type": _STR,
+                    }
+                ),
+                strict=True,
+            )
+        ),
+    },
+    required=frozenset({"workflow"}),
+)
+_STRICT_EXPORT = SchemaValidator(_STRICT_EXPORT_SCHEMA)
+
+
+def export_task_ids(data: object, *, workflow_id: object, **kw: Any) -> list[int]:
+    """Validate a decoded export as ``parse_export`` does (same acceptance, same
+    ZuoraValidationError) and return its task ids, without building an ExportModel when the
+    export has the clean shape."""
+    try:
+        _STRICT_EXPORT.validate_python(data)
+    except ValidationError:
+        return [task.id for task in parse_export(data, workflow_id=workflow_id, **kw).tasks]
+    return [task["id"] for task in data.get("tasks") or ()]  # type: ignore[union-attr]

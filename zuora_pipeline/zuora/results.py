@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .errors import ZuoraError
-from .models import ExportModel, WorkflowListItem
+from .models import ExportModel, WorkflowListItem, parse_export
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,13 @@ class WorkflowExport:
     workflow_id: int  # the definition id we asked for (model.workflow.id is the version id)
     content: bytes = field(repr=False)  # the decompressed body exactly as received
     data: dict[str, Any] = field(repr=False)
-    model: ExportModel = field(repr=False)
+    task_ids: list[int] = field(repr=False)  # as ExportModel reads them, in order
+
+    @cached_property
+    def model(self) -> ExportModel:
+        """The parsed export, built on first use: the client has validated ``data`` already, and
+        a sync needs only ``task_ids``."""
+        return parse_export(self.data, workflow_id=self.workflow_id)
 
 
 @dataclass(frozen=True)
