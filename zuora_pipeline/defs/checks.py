@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-
 import sqlalchemy as sa
 
 from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS, WORKFLOWS

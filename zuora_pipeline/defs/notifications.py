@@ -1,9 +1,12 @@
 """``sync_failure_alerts``: tell a human, once, when a sync (or a task re-extraction) finally
 failed, whatever launched it.
 
-A run fails only after its step retries are exhausted, so every alert is worth reading. The
-alert names the customer (the run's ``dagster/partition`` tag), what ran, what launched it, the
-run id and the first line of the error, by email (SMTP) and/or a JSON webhook. The channels are
+A run fails only after its step retries are exhausted, so every alert is worth reading. Each
+failed customer gets an alert of its own: the run's customer (its ``dagster/partition`` tag), or
+in a run of several customers each customer that failed (the step's failure names them, with
+their own errors; the customers that synced are not alerted for). An alert names the customer,
+what ran, what launched it, the run id and the first line of the error, by email (SMTP) and/or a
+JSON webhook. The channels are
 the ``alerts`` resource (``AlertChannels``), each field from its environment variable:
 
 | variable | meaning |
@@ -240,23 +243,44 @@ def launched_by(tags: Mapping[str, str]) -> str:
     return "the Dagster UI or API"
 
 
-def build_alert(
+# Step failure metadata of a run of several customers (``defs/assets/sync.py``): each failed
+# customer's name and one-line error.
+FAILED_CUSTOMERS_KEY = "failed_customers"
+
+
+def failed_customers(step_failures: Sequence[dg.DagsterEvent]) -> dict[str, str]:
+    """The customers a run of several customers names as failed, with their errors."""
+    for event in step_failures:
+        failure_data = getattr(event.event_specific_data, "user_failure_data", None)
+        value = (getattr(failure_data, "metadata", None) or {}).get(FAILED_CUSTOMERS_KEY)
+        if value is not None and isinstance(value.value, dict):
+            return {str(k): str(v) for k, v in value.value.items()}
+    return {}
+
+
+def build_alerts(
     run: dg.DagsterRun,
     step_failures: Sequence[dg.DagsterEvent],
     failure_message: str | None,
     channels: AlertChannels,
-) -> Alert:
+) -> list[Alert]:
     url = f"{channels.ui_url.rstrip('/')}/runs/{run.run_id}" if channels.ui_url else None
     # The Materialize button and backfills run Dagster's implicit asset job.
     job = "materialization" if run.job_name.startswith(IMPLICIT_ASSET_JOB_PREFIX) else run.job_name
-    return Alert(
-        customer=customer_of(run.tags),
-        job=job,
-        launched_by=launched_by(run.tags),
-        run_id=run.run_id,
-        error=first_error_line(step_failures, failure_message),
-        run_url=url,
-    )
+    errors = failed_customers(step_failures) or {
+        customer_of(run.tags): first_error_line(step_failures, failure_message)
+    }
+    return [
+        Alert(
+            customer=customer,
+            job=job,
+            launched_by=launched_by(run.tags),
+            run_id=run.run_id,
+            error=redact(error)[:MAX_ERROR_CHARS],
+            run_url=url,
+        )
+        for customer, error in errors.items()
+    ]
 
 
 def send_email(alert: Alert, channels: AlertChannels) -> None:
@@ -334,21 +358,27 @@ def alert_failed_run(
     channels: AlertChannels,
     log: Any,
 ) -> list[str]:
-    """Alert once for a failed run: the sensor's and the in-process runner's one way to do it.
-    Returns the channels that delivered (none when the run already alerted or will be retried)."""
+    """Alert once for a failed run, once per failed customer: the sensor's and the in-process
+    runner's one way to do it. Returns the channels that delivered (none when the run already
+    alerted or will be retried)."""
     if run.tags.get(ALERT_SENT_TAG):
         log.info(f"run {run.run_id} already alerted ({run.tags[ALERT_SENT_TAG]})")
         return []
     if _truthy(run.tags.get(WILL_RETRY_TAG)):
         log.info(f"run {run.run_id} failed and will be retried: the retry alerts if it fails too")
         return []
-    alert = build_alert(run, step_failures, failure_message, channels)
-    try:
-        delivered = deliver(alert, channels, log)
-    except AlertDeliveryError as exc:
-        _mark_alerted(instance, run, exc.delivered)  # what did go out is not sent again
-        raise
-    _mark_alerted(instance, run, delivered)
+    delivered: list[str] = []
+    problems: list[str] = []
+    for alert in build_alerts(run, step_failures, failure_message, channels):
+        try:
+            sent = deliver(alert, channels, log)
+        except AlertDeliveryError as exc:
+            sent = exc.delivered
+            problems.append(str(exc))
+        delivered += [channel for channel in sent if channel not in delivered]
+    _mark_alerted(instance, run, delivered)  # what did go out is not sent again
+    if problems:
+        raise AlertDeliveryError("; ".join(problems), delivered)
     return delivered
 
 

@@ -11,11 +11,13 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline import config
+from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, reextract_run_config, sync_run_config
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
+from zuora_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.logs import TEXT
 from zuora_pipeline.sync.outcome import STAT_KEYS
 from zuora_pipeline.warehouse import customers, sync_state
@@ -134,6 +136,47 @@ def run_sync(
         raise_on_error=False,
     )
     return _in_process_run_finished(instance, engine, customer, result, time.monotonic() - started, alerts)
+
+
+def run_sync_range(
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    names: list[str],
+    *,
+    tags: dict[str, str] | None = None,
+    resources_config: dict[str, Any] | None = None,
+    alerts: AlertChannels | None = None,
+) -> list[SyncOutcome]:
+    """One run syncing the customers ``names`` (consecutive partitions, in partition order), as a
+    run of the hourly schedule or of a backfill does; one outcome per customer."""
+    from zuora_pipeline.definitions import defs
+
+    started = time.monotonic()
+    result = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
+        instance=instance,
+        run_config={**sync_run_config(), **_resources_run_config(resources_config)},
+        tags={RANGE_START_TAG: names[0], RANGE_END_TAG: names[-1], "zuora/trigger": "cli", **(tags or {})},
+        raise_on_error=False,
+    )
+    alert_in_process_run(instance, result, alerts)
+    seconds = time.monotonic() - started
+    failed = {
+        mat.partition
+        for mat in result.all_events
+        if mat.event_type == dg.DagsterEventType.ASSET_FAILED_TO_MATERIALIZE and mat.partition
+    }
+    materialized = {mat.partition for mat in result.asset_materializations_for_node(SYNC_OP)}
+    return [
+        outcome_from_record(
+            engine,
+            name,
+            result.run_id,
+            success=name in materialized and name not in failed,
+            seconds=seconds,
+            failure=_first_failure(result),
+        )
+        for name in names
+    ]
 
 
 def _resources_run_config(resources_config: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
 
-
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 

@@ -48,7 +48,10 @@ def test_schedule_syncs_active_customers_in_ranged_runs_and_leaves_paused_ones_o
     assert ranged == [("acme", "globex")]
     singles = [r for r in requests if RANGE_START_TAG not in r.tags]
     # A run of one customer keeps its partition tag, so the per-customer queue limit covers it.
-    assert [(r.partition_key, r.tags["dagster/partition"]) for r in singles] == [("initech", "initech"), ("umbrella", "umbrella")]
+    assert [(r.partition_key, r.tags["dagster/partition"]) for r in singles] == [
+        ("initech", "initech"),
+        ("umbrella", "umbrella"),
+    ]
     assert len({r.run_key for r in requests}) == 3
     assert all(r.tags["zuora/trigger"] == "schedule" for r in requests)
 

@@ -25,7 +25,6 @@ Materializing one asset alone runs only its stage (``workflow_tasks`` alone re-e
 the stored exports); checks executed alone judge the warehouse as it is.
 """
 
-
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -40,6 +39,7 @@ from zuora_pipeline.defs.assets import fetch, tasks, workflows
 from zuora_pipeline.defs.checks import TASKS_CHECK_SPECS, WORKFLOWS_CHECK_SPECS, tasks_checks, workflows_checks
 from zuora_pipeline.defs.failures import is_deterministic, load_customer
 from zuora_pipeline.defs.keys import API_POOL, SYNC_ASSETS, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOW_TASKS, WORKFLOWS
+from zuora_pipeline.defs.notifications import FAILED_CUSTOMERS_KEY
 from zuora_pipeline.defs.policies import API_RETRY_POLICY
 from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.steps.workflows import DEFAULT_MAX_DELETE_SHARE
@@ -228,9 +228,7 @@ def _settled(context: dg.AssetExecutionContext, engine: sa.Engine, names: list[s
             for row in rows
         ):
             error = next(row["error_message"] for row in rows if row["run_id"] == context.run.run_id)
-            settled[name] = Outcome(
-                name, error=dg.Failure(description=f"{error} (not retried)", allow_retries=False)
-            )
+            settled[name] = Outcome(name, error=dg.Failure(description=f"{error} (not retried)", allow_retries=False))
     return settled
 
 
@@ -246,9 +244,7 @@ def _events(
             yield partition_events.materialization(result, outcome.name)
         else:
             key = dg.AssetCheckKey(result.asset_key, result.check_name)  # type: ignore[arg-type]
-            yield partition_events.check_evaluation(
-                context.instance, result, outcome.name, blocking=key in _BLOCKING
-            )
+            yield partition_events.check_evaluation(context.instance, result, outcome.name, blocking=key in _BLOCKING)
 
 
 def _failure(outcomes: list[Outcome], total: int) -> BaseException:
@@ -260,10 +256,11 @@ def _failure(outcomes: list[Outcome], total: int) -> BaseException:
         if isinstance(error, BlockedError):
             return dg.Failure(description=str(error), metadata={"customer": failed[0].name}, allow_retries=False)
         return error
-    lines = "; ".join(f"{o.name}: {_one_line(o.error)}" for o in failed)
+    errors = {o.name: _one_line(o.error) for o in failed}
     return dg.Failure(
-        description=f"{len(failed)} of {total} customers failed: {lines}",
-        metadata={"failed_customers": ", ".join(o.name for o in failed)},
+        description=f"{len(failed)} of {total} customers failed: "
+        + "; ".join(f"{name}: {error}" for name, error in errors.items()),
+        metadata={FAILED_CUSTOMERS_KEY: dg.MetadataValue.json(errors)},
         allow_retries=any(o.retryable for o in failed),
     )
 
@@ -280,7 +277,7 @@ def _backfill_policy(customers_per_run: int) -> dg.BackfillPolicy:
         return dg.BackfillPolicy.multi_run(customers_per_run)
 
 
-def _multi_asset(**kwargs: object):  # noqa: ANN202 - the decorator Dagster returns
+def _multi_asset(**kwargs: object):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         return dg.multi_asset(**kwargs)  # type: ignore[arg-type]

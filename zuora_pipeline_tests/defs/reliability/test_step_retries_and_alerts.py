@@ -18,7 +18,8 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from zuora_pipeline.defs.jobs import FETCH_OP, SYNC_JOB_NAME
+from zuora_pipeline.defs.assets.sync import SYNC_OP
+from zuora_pipeline.defs.jobs import SYNC_JOB_NAME
 from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, SENSOR_NAME, AlertChannels, sync_failure_alerts
 from zuora_pipeline_tests.defs.reliability.support import (
     bystander,
@@ -44,13 +45,13 @@ def test_a_transient_failure_beyond_the_client_retries_is_retried_by_the_step(
     outcome = pipeline.sync(name, resources_config=TWO_TRIES)
 
     assert outcome.success, outcome.error
-    assert step_retries(pipeline.instance, outcome.run_id) == [FETCH_OP]
+    assert step_retries(pipeline.instance, outcome.run_id) == [SYNC_OP]
     starts = [
         e.dagster_event.step_key
         for e in run_records(pipeline.instance, outcome.run_id)
         if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.STEP_RESTARTED
     ]
-    assert starts == [FETCH_OP], "the fetch step should have been restarted exactly once"
+    assert starts == [SYNC_OP], "the fetch step should have been restarted exactly once"
     assert dg.DagsterEventType.RUN_SUCCESS in event_types(pipeline.instance, outcome.run_id)
     pipeline.assert_matches_truth(name, tenant.name)
 

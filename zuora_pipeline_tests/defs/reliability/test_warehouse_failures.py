@@ -18,14 +18,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.warehouse.schema import tasks, workflows
 from zuora_pipeline_tests.defs.reliability.support import live_duplicates, step_retries, synced_customer, wait_until
-
-STEP_OF_TABLE = {
-    "raw_workflow_exports": "fetch_workflow_definitions",
-    "workflows": "zuora__workflows",
-    "tasks": "zuora__workflow_tasks",
-}
 
 
 def _backend_alive(admin: sa.Engine, pid: int) -> bool:
@@ -63,7 +58,7 @@ def connection_killer(engine: sa.Engine, pg_url: str, table: str, *, times: int)
         admin.dispose()
 
 
-@pytest.mark.parametrize("table", list(STEP_OF_TABLE))
+@pytest.mark.parametrize("table", ["raw_workflow_exports", "workflows", "tasks"])
 def test_connection_dropped_mid_write_is_retried_and_converges(
     pipeline: Any, sim_tenant: Any, pg_url: str, table: str
 ) -> None:
@@ -75,7 +70,7 @@ def test_connection_dropped_mid_write_is_retried_and_converges(
 
     assert len(killed) == 1, "the write never happened"
     assert outcome.success, outcome.error
-    assert step_retries(pipeline.instance, outcome.run_id) == [STEP_OF_TABLE[table]]
+    assert step_retries(pipeline.instance, outcome.run_id) == [SYNC_OP]
     pipeline.assert_matches_truth(name, tenant.name)
     assert live_duplicates(pipeline.engine) == (0, 0)
 
@@ -91,7 +86,7 @@ def test_connection_dropped_on_every_attempt_fails_and_leaves_rows_as_they_were(
         outcome = pipeline.sync(name)
 
     assert not outcome.success
-    assert len(killed) == 3, "one kill per attempt of the workflows step (1 + 2 retries)"
+    assert len(killed) == 4, "one kill per attempt of the sync step (1 + 3 retries)"
     assert "OperationalError" in (outcome.error or "") or "terminat" in (outcome.error or ""), outcome.error
     assert pipeline.rows(name) == before, "a half-written transaction survived"
 
