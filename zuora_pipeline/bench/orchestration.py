@@ -1,6 +1,6 @@
 """The Dagster-side scenarios: ``tick`` (the hourly schedule's evaluation for 5,000 customers)
-and ``fleet`` (50 customers as queued runs launched by a real ``dagster-daemon``), both on a
-PostgreSQL-backed instance in a scratch database."""
+and ``fleet`` (the hourly schedule's runs for 50 customers, queued and launched by a real
+``dagster-daemon``), both on a PostgreSQL-backed instance in a scratch database."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_runs
+from zuora_pipeline.defs.launcher import LOCATION_NAME, submit_tagged_runs
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
 from zuora_pipeline.warehouse import customers, migrate
@@ -41,6 +41,7 @@ FLEET_CUSTOMERS = 50
 FLEET_WORKFLOWS = 200
 FLEET_MAX_CONCURRENT_RUNS = 6  # two cores: more runs at once only queue for the CPU
 FLEET_TIMEOUT_S = 900
+FLEET_TARGET_S = 45
 
 WORKSPACE = f"""load_from:
   - python_module:
@@ -118,7 +119,7 @@ def _add_customers(env: BenchEnv, names: list[str]) -> None:
             conn.execute(sa.insert(customers_table), rows[start : start + 1000])
 
 
-def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url: str) -> int:
+def _run_requests(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url: str) -> list[dg.RunRequest]:
     from zuora_pipeline.definitions import defs
 
     with dg.build_schedule_context(
@@ -128,7 +129,11 @@ def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url
         resources={"warehouse": WarehouseResource(database_url=url)},
     ) as context:
         data = schedule.evaluate_tick(context)
-    return len(data.run_requests or [])
+    return list(data.run_requests or [])
+
+
+def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url: str) -> int:
+    return len(_run_requests(schedule, instance, url))
 
 
 def tick(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
@@ -194,6 +199,9 @@ def _postgres_server_cpu_s(url: str) -> float | None:
 
 
 def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int | None = None) -> ScenarioResult:
+    from zuora_pipeline.defs.schedules import hourly_workflow_sync
+
+    per_run = config.customers_per_run()
     count = customer_count or scaled(FLEET_CUSTOMERS, scale, minimum=2)
     workflows = scaled(FLEET_WORKFLOWS, scale)
     with fleet_warehouse(env) as url, pg_instance(env, "fleet_home") as (instance, home, on_pg):
@@ -233,12 +241,14 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
                 resources = environment_run_config()
                 resources["zuora"]["config"]["concurrency"] = TENANT_CONCURRENCY
                 run_config = {**sync_run_config(), "resources": resources}
-                run_ids = submit_runs(
+                # The hourly tick: the schedule's own run requests (runs of several customers),
+                # queued as the daemon queues a tick's runs.
+                requests = _run_requests(hourly_workflow_sync, instance, url)
+                run_ids = submit_tagged_runs(
                     instance,
                     job_name=SYNC_JOB_NAME,
-                    partition_keys=names,
                     run_config=run_config,
-                    tags={"zuora/trigger": "bench"},
+                    tag_sets=[{**r.tags, "zuora/bench": "fleet"} for r in requests],
                 )
                 records = _wait_for(instance, run_ids, daemon)
         finally:
@@ -251,7 +261,7 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
         pg_after = _postgres_server_cpu_s(url) if pg_before is not None else None
     stats = env.sim.admin.stats()
     failed = [r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
-    per_run = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
+    run_seconds = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
     bound = lower_bound_s(workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY)
     base, _estimated = baseline.estimate(workflows)
     notes = [] if on_pg else ["no PostgreSQL reachable: SQLite-backed instance"]
@@ -259,20 +269,23 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
         notes.append(f"{len(failed)} runs did not succeed")
     return ScenarioResult(
         name="fleet",
-        workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, queued runs, dagster-daemon "
+        workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, hourly_workflow_sync's runs "
+        f"({len(run_ids)} runs of up to {per_run} customers), dagster-daemon "
         f"({'PostgreSQL' if on_pg else 'SQLite'} instance, {FLEET_MAX_CONCURRENT_RUNS} runs at once)",
-        target="all done <= 90 s",
+        target=f"tick to last run done <= {FLEET_TARGET_S} s",
         wall_s=m.wall_s,
-        bound_s=bound * math.ceil(count / FLEET_MAX_CONCURRENT_RUNS),
+        # Customers synced at once: the customers of up to FLEET_MAX_CONCURRENT_RUNS runs.
+        bound_s=bound * math.ceil(count / (FLEET_MAX_CONCURRENT_RUNS * per_run)),
         requests={k: v for k, v in stats["by_endpoint"].items() if v},
         peak_rss_mb=sampler.peak / (1024 * 1024),
         baseline_s=base * count,
         baseline_estimated=True,
-        met=m.wall_s <= 90 and not failed,
+        met=m.wall_s <= FLEET_TARGET_S and not failed,
         notes=notes,
         extra={
-            "median_run_s": median(per_run),
-            "median_overhead_per_customer_s": median(per_run) - bound,
+            "runs": len(run_ids),
+            "customers_per_run": per_run,
+            "median_run_s": median(run_seconds),
             "429s": stats["in_flight_limit_rejections"],
             "failed_runs": len(failed),
             # The PostgreSQL server holding the warehouse and Dagster's storage (all its clients).

@@ -50,6 +50,24 @@ def submit_runs(
     tags: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Queue one run per partition key; returns the run ids."""
+    base = dict(tags or {})
+    return submit_tagged_runs(
+        instance,
+        job_name=job_name,
+        run_config=run_config,
+        tag_sets=[{**base, "dagster/partition": key} for key in partition_keys],
+    )
+
+
+def submit_tagged_runs(
+    instance: dg.DagsterInstance,
+    *,
+    job_name: str,
+    run_config: Mapping[str, Any],
+    tag_sets: Sequence[Mapping[str, str]],
+) -> list[str]:
+    """Queue one run per tag set (a ``dagster/partition`` tag, or a partition range's two tags,
+    as the schedule's run requests carry); returns the run ids."""
     with tempfile.TemporaryDirectory() as tmp:
         workspace_file = Path(tmp) / "workspace.yaml"
         workspace_file.write_text(WORKSPACE_YAML)
@@ -61,14 +79,14 @@ def submit_runs(
             repo = get_remote_repository_from_code_location(location, None)
             job = get_remote_job_from_remote_repo(repo, job_name)
             run_ids = []
-            for key in partition_keys:
+            for run_tags in tag_sets:
                 run = _create_run(
                     instance=instance,
                     code_location=location,
                     remote_repo=repo,
                     remote_job=job,
                     run_config=dict(run_config),
-                    tags={**(tags or {}), "dagster/partition": key},
+                    tags=dict(run_tags),
                     op_selection=None,
                     run_id=None,
                 )
