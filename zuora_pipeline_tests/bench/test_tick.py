@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import math
+
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from zuora_pipeline import config
 from zuora_pipeline.bench.orchestration import _evaluate
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.schedules import hourly_workflow_sync
@@ -44,6 +47,7 @@ def test_tick_builds_requests_without_a_partition_query_per_key(
         monkeypatch.setattr(instance, "has_dynamic_partition", counting_has)
         monkeypatch.setattr(instance, "get_dynamic_partitions", counting_get)
         requested = _evaluate(hourly_workflow_sync, instance, url)
-    assert requested == COUNT
+    # Runs of up to customers_per_run customers each (all active, so contiguous ranges).
+    assert requested == math.ceil(COUNT / config.customers_per_run())
     assert calls["has"] == 0  # no per-key validation
     assert calls["get"] <= 2  # one listing of the partitions, whatever the number of customers

@@ -111,7 +111,16 @@ class Alerts:
         return [w for w in self.webhooks if w["customer"] == customer]
 
     def runs_for(self, customer: str) -> list[dict[str, Any]]:
-        return [r for r in self.runs if {"key": "dagster/partition", "value": customer} in r["tags"]]
+        """Runs of this customer alone: tagged with its partition, or (a backfill's run, whose
+        backfill policy makes ranges) with a range of just that partition."""
+        alone = [
+            [{"key": "dagster/partition", "value": customer}],
+            [
+                {"key": "dagster/asset_partition_range_start", "value": customer},
+                {"key": "dagster/asset_partition_range_end", "value": customer},
+            ],
+        ]
+        return [r for r in self.runs if any(all(t in r["tags"] for t in tags) for tags in alone)]
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

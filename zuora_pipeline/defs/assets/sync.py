@@ -49,6 +49,10 @@ from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_tran
 
 SYNC_OP = "sync_workflows"
 CHECK_SPECS = [*fetch.CHECK_SPECS, *workflows.CHECK_SPECS, *WORKFLOWS_CHECK_SPECS, *TASKS_CHECK_SPECS]
+# Customers of one run synced at the same time. A sync is latency-bound but its CPU shares one
+# interpreter lock; each customer in flight also holds up to three warehouse connections (its
+# lock, its reads, its staging writer) of the engine's 15.
+CUSTOMERS_AT_ONCE = 4
 _BLOCKING = {spec.key for spec in CHECK_SPECS if spec.blocking}
 # Dagster sets it on a re-execution from failure (the UI's button, run retries of a crashed run).
 _RESUME_RETRY_TAG = "dagster/is_resume_retry"
@@ -316,8 +320,9 @@ def sync_workflows_asset(
         outcomes.append(sync_customer(engine, zuora, todo[0], plan))
         yield from _events(context, outcomes[-1])
     elif todo:
-        context.log.info(f"syncing {len(todo)} customers at once: {', '.join(todo)}")
-        with ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="customer") as pool:
+        at_once = min(len(todo), CUSTOMERS_AT_ONCE)
+        context.log.info(f"syncing {len(todo)} customers, {at_once} at a time: {', '.join(todo)}")
+        with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="customer") as pool:
             futures = [pool.submit(sync_customer, engine, zuora, name, plan) for name in todo]
             for future in as_completed(futures):
                 outcomes.append(future.result())

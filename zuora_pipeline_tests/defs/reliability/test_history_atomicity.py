@@ -49,7 +49,7 @@ def test_killed_between_state_and_history_writes_leaves_neither(pipeline: Any, s
     with connection_killer(pipeline.engine, pg_url, "workflow_revisions", times=10) as killed:
         failed = pipeline.sync(name)
 
-    assert not failed.success and len(killed) == 3, "expected the step and its 2 retries to be killed"
+    assert not failed.success and len(killed) == 4, "expected the step and its 3 retries to be killed"
     # The kill came after this transaction had already written the workflows rows...
     first_history = next(i for i, s in enumerate(statements) if "INSERT INTO workflow_revisions" in s)
     assert any(s.lstrip().upper().startswith("INSERT INTO WORKFLOWS") for s in statements[:first_history])

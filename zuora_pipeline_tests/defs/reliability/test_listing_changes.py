@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from zuora_pipeline.cli import main
+from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline_tests.defs.reliability.support import (
     bystander,
     check_results,
@@ -93,7 +94,7 @@ def test_workflows_changing_mid_walk_are_detected_and_the_step_retry_relists(
     assert outcome.success, outcome.error
     assert admin.stats()["faults_injected"].get("mutate") == 1
     if concurrency == 1:
-        assert step_retries(pipeline.instance, outcome.run_id) == ["fetch_workflow_definitions"]
+        assert step_retries(pipeline.instance, outcome.run_id) == [SYNC_OP]
     truth = admin.truth(tenant.name)
     pipeline.assert_matches_truth(name, tenant.name)
     assert _deleted(pipeline.rows(name)) == before_ids - set(truth), "a live workflow was deleted"
