@@ -54,6 +54,8 @@ except ImportError:  # an optional speed-up
     _loads = json.loads
 
 USER_AGENT = "zuora-pipeline/0.1 (+httpx)"
+# Exports submitted ahead of the consumer, as a multiple of the concurrency (see export_workflows).
+EXPORT_WINDOW = 2
 REDACTED = "[REDACTED]"
 
 # Transport failures worth another try: the request may never have reached Zuora, or the answer
@@ -584,10 +586,14 @@ class ZuoraClient:
         cap = self.settings.concurrency
         results: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
-        # Bounds exports submitted but not yet taken by the consumer (in flight, or finished and
-        # waiting in `results`), so ids are pulled only as capacity frees up and a slow consumer
-        # (the warehouse writer) holds at most `cap` downloaded exports, never the whole sync.
-        window = threading.Semaphore(cap)
+        # Bounds exports submitted but not yet taken by the consumer (queued, in flight, or
+        # finished and waiting in `results`), so ids are pulled only as capacity frees up and a
+        # slow consumer (the warehouse writer) holds at most EXPORT_WINDOW x cap downloaded
+        # exports, never the whole sync. Beyond the cap in flight, the window keeps ids queued for
+        # the workers: a worker that finishes starts its next export at once, instead of waiting
+        # for the consumer to take an outcome and the feeder to submit (two more threads to wake
+        # for the GIL on the path between one response and the next request).
+        window = threading.Semaphore(EXPORT_WINDOW * cap)
         executor = ThreadPoolExecutor(max_workers=cap, thread_name_prefix=f"zuora-export-{self.customer}")
 
         def export_one(raw_id: int | str) -> None:

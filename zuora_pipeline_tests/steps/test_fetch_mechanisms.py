@@ -13,6 +13,7 @@ import pytest
 
 from zuora_pipeline.steps import fetch
 from zuora_pipeline.warehouse import raw
+from zuora_pipeline.zuora.client import EXPORT_WINDOW
 from zuora_pipeline.zuora.results import WorkflowExport
 
 CAP = 4
@@ -69,9 +70,10 @@ def test_exports_are_written_in_batches_as_they_arrive(
     # One write per batch_size exports (plus the final partial one), never one big write at the end.
     assert len(flushes) >= math.ceil(result.exports_downloaded / batch_size)
     assert all(size <= batch_size for size, _ in flushes)
-    # Parsed exports do not pile up: at most those in flight, queued for the writer, and the one
-    # being turned into a row are alive at any flush, however many the sync downloads.
-    assert max(alive for _, alive in flushes) <= CAP + 2
+    # Parsed exports do not pile up: at most those of the client's window (finished ahead of the
+    # consumer), queued for the writer, and the one being turned into a row are alive at any
+    # flush, however many the sync downloads.
+    assert max(alive for _, alive in flushes) <= EXPORT_WINDOW * CAP + 2
 
 
 def test_requests_stay_at_the_cap_while_a_batch_is_written(

@@ -18,6 +18,7 @@ from zuora_pipeline.zuora import (
     ZuoraPaginationError,
     ZuoraValidationError,
 )
+from zuora_pipeline.zuora.client import EXPORT_WINDOW
 
 from .fakes import FakeZuora, export_body, make_client
 
@@ -134,12 +135,32 @@ def test_ids_are_consumed_lazily() -> None:
     with make_client(fake, settings=ClientSettings(concurrency=4)) as client:
         outcomes = client.export_workflows(ids())
         next(outcomes)
-        assert len(pulled) <= 4 + 4 + 1  # in flight + just finished + the one waiting for capacity
+        # Submitted ahead (the window) + the slot the taken outcome freed + the one waiting for it.
+        assert len(pulled) <= EXPORT_WINDOW * 4 + 1 + 1
         outcomes.close()  # the consumer stops early: no more ids pulled, no more requests
         n = fake.count("/export")
         time.sleep(0.05)
         assert fake.count("/export") == n
     assert len(pulled) < 20
+
+
+def test_exports_go_on_while_the_consumer_holds_an_outcome() -> None:
+    """Workers take queued ids as they finish, without waiting for the consumer: while it holds
+    its first outcome, the client completes the window's exports and the cap stays in flight."""
+    cap = 3
+    fake = FakeZuora(workflows=40)
+    served = threading.Semaphore(0)
+    fake.on_request = lambda r: served.release() if r.url.path.endswith("/export") else None
+    with make_client(fake, settings=ClientSettings(concurrency=cap)) as client:
+        outcomes = client.export_workflows(range(1, 41))
+        next(outcomes)  # the consumer takes one outcome, then stops taking
+        # Everything submitted so far is served: the window, and the slot the taken one freed.
+        # A window of the cap alone would stop at cap + 1 here.
+        for _ in range(max(2, EXPORT_WINDOW) * cap + 1):
+            assert served.acquire(timeout=10)
+        assert not served.acquire(timeout=0.2)  # and no further: the window bounds it
+        assert fake.max_in_flight <= cap
+        assert sum(1 for _ in outcomes) == 39
 
 
 def test_ids_produced_by_another_thread() -> None:
