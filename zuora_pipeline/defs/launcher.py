@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,16 @@ def submit_tagged_runs(
 ) -> list[str]:
     """Queue one run per tag set (a ``dagster/partition`` tag, or a partition range's two tags,
     as the schedule's run requests carry); returns the run ids."""
+    with run_submitter(instance, job_name) as submit:
+        return [submit(run_config, tags) for tags in tag_sets]
+
+
+@contextmanager
+def run_submitter(
+    instance: dg.DagsterInstance, job_name: str
+) -> Iterator[Callable[[Mapping[str, Any], Mapping[str, str]], str]]:
+    """``submit(run_config, tags) -> run id`` for queued runs of ``job_name``, with the code
+    location loaded once (loading it starts a code server: seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
         workspace_file = Path(tmp) / "workspace.yaml"
         workspace_file.write_text(WORKSPACE_YAML)
@@ -78,21 +89,22 @@ def submit_tagged_runs(
             location = get_code_location_from_workspace(workspace, LOCATION_NAME)
             repo = get_remote_repository_from_code_location(location, None)
             job = get_remote_job_from_remote_repo(repo, job_name)
-            run_ids = []
-            for run_tags in tag_sets:
+
+            def submit(run_config: Mapping[str, Any], tags: Mapping[str, str]) -> str:
                 run = _create_run(
                     instance=instance,
                     code_location=location,
                     remote_repo=repo,
                     remote_job=job,
                     run_config=dict(run_config),
-                    tags=dict(run_tags),
+                    tags=dict(tags),
                     op_selection=None,
                     run_id=None,
                 )
                 instance.submit_run(run.run_id, workspace)
-                run_ids.append(run.run_id)
-            return run_ids
+                return run.run_id
+
+            yield submit
 
 
 FINISHED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
