@@ -56,6 +56,8 @@ setup(
             "dagster-dg-cli==1.13.27",
             # The browser test drives the system's Chromium (.ci/run installs it with apt).
             "playwright>=1.45",
+            # Sampling profiles of a whole command (`py-spy record -- zuora-pipeline sync ...`).
+            "py-spy>=0.4",
         ]
     },
     entry_points={"console_scripts": ["zuora-pipeline=zuora_pipeline.cli:main"]},

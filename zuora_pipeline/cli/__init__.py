@@ -12,11 +12,12 @@ cryptography, rich), and a command imports only what it uses.
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import click
 
-from zuora_pipeline.cli import console
+from zuora_pipeline.cli import console, process
 from zuora_pipeline.cli.errors import ReadableErrorsGroup
 from zuora_pipeline.logs import LOG_FORMATS, TEXT
 
@@ -80,8 +81,24 @@ class _MainGroup(ReadableErrorsGroup):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS and name not in self.commands:
             lazy = COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(lazy.module), lazy.attribute), name)
+            with process.startup_imports():
+                module = importlib.import_module(lazy.module)
+            self.add_command(getattr(module, lazy.attribute), name)
         return super().get_command(ctx, name)
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        """As the console script (no ``args``: the command line is ``sys.argv``), the process ends
+        as soon as the command's output is flushed (``process.exit_now``). Called with ``args``
+        (tests, other Python code) it behaves as any click group."""
+        if args is not None or not standalone_mode:
+            return super().main(args, *pos, standalone_mode=standalone_mode, **extra)
+        try:
+            super().main(None, *pos, standalone_mode=True, **extra)
+        except SystemExit as exc:  # standalone mode always ends here
+            process.exit_now(exc.code)
+        process.exit_now(0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)

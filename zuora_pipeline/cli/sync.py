@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zuora_pipeline.cli import console, context, preflight
+from zuora_pipeline.cli import console, context, preflight, process
 from zuora_pipeline.cli.report import SyncReport, print_stats_table
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import Customer
@@ -107,9 +107,12 @@ def sync_command(
                 click.echo("nothing to sync")
             return
         report.running("preparing")
-        from zuora_pipeline.defs.runner import ensure_partitions
+        with process.startup_imports():
+            from zuora_pipeline.defs.runner import ensure_partitions
 
-        instance = context.dagster_instance()
+            if in_process:
+                import zuora_pipeline.definitions  # noqa: F401  (the run loads them: loaded here, without gc)
+            instance = context.dagster_instance()
         ensure_partitions(instance, [c.name for c in chosen])
         if in_process:
             _run_in_process(report, instance, engine, chosen, full_refresh, allow_mass_delete)
