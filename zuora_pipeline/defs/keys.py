@@ -11,6 +11,14 @@ SYNC_ASSETS = (WORKFLOW_PAGES, WORKFLOW_EXPORTS, WORKFLOWS, WORKFLOW_TASKS)
 # Not materialized by Dagster: the warehouse across all customers, target of the fleet-wide checks.
 FLEET = dg.AssetKey(["zuora", "fleet"])
 
+# Run tags Dagster sets: a run of one partition, a run of a range of partitions, and a
+# re-execution from failure (the UI's button, a run retry) with the run it re-executes.
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+RESUME_RETRY_TAG = "dagster/is_resume_retry"
+PARENT_RUN_TAG = "dagster/parent_run_id"
+
 GROUP = "zuora"
 # Pool of the steps that call Zuora: caps concurrent API-facing steps across all runs
 # (`dagster instance concurrency set zuora_api N`, or `pools.default_limit` in dagster.yaml).

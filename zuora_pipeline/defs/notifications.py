@@ -53,6 +53,8 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
+from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
+
 ENV_PREFIX = "ZUORA_PIPELINE_ALERT_"
 SMTP_HOST_ENV = f"{ENV_PREFIX}SMTP_HOST"
 SMTP_PORT_ENV = f"{ENV_PREFIX}SMTP_PORT"
@@ -69,9 +71,6 @@ RESOURCE_KEY = "alerts"
 ALERT_SENT_TAG = "zuora/alert_sent"
 # Set by Dagster on a failed run it will re-execute (run retries of a crashed run).
 WILL_RETRY_TAG = "dagster/will_retry"
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 DEFAULT_SMTP_FROM = "zuora-pipeline@localhost"
 MAX_ERROR_CHARS = 500

@@ -14,8 +14,6 @@ import dagster as dg
 STEP_RETRY_DELAY_ENV = "ZUORA_PIPELINE_STEP_RETRY_DELAY_S"
 _base_delay = float(os.environ.get(STEP_RETRY_DELAY_ENV, "60"))
 
-API_RETRY_POLICY = dg.RetryPolicy(
+SYNC_RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=_base_delay, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
-# Warehouse-only steps: a dropped database connection is worth a quicker retry.
-WAREHOUSE_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=_base_delay / 6, backoff=dg.Backoff.EXPONENTIAL)

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from zuora_pipeline import config
 from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, reextract_run_config, sync_run_config
+from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
-from zuora_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.logs import TEXT
 from zuora_pipeline.sync.outcome import STAT_KEYS
 from zuora_pipeline.warehouse import customers, sync_state

@@ -6,12 +6,10 @@ import dagster as dg
 
 from zuora_pipeline import config as environment
 from zuora_pipeline.defs.jobs import fleet_quality_checks, sync_customer_workflows
+from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def customer_ranges(active: list[str], partitions: list[str], per_run: int) -> list[list[str]]:
@@ -43,7 +41,7 @@ def hourly_run_requests(active: list[str], partitions: list[str], tick: str, per
     for keys in customer_ranges(active, partitions, per_run):
         first, last = keys[0], keys[-1]
         if first == last:
-            tags = {"dagster/partition": first}
+            tags = {PARTITION_TAG: first}
             run_key = f"{first}:{tick}"
         else:
             tags = {RANGE_START_TAG: first, RANGE_END_TAG: last}

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from zuora_pipeline.definitions import defs
+from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG, customer_ranges, hourly_workflow_sync
+from zuora_pipeline.defs.schedules import customer_ranges, hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
 from zuora_pipeline.warehouse import customers, sync_state
 from zuora_pipeline.warehouse.transactions import write_transaction

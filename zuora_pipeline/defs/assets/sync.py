@@ -38,9 +38,18 @@ from zuora_pipeline.defs import partition_events
 from zuora_pipeline.defs.assets import fetch, tasks, workflows
 from zuora_pipeline.defs.checks import TASKS_CHECK_SPECS, WORKFLOWS_CHECK_SPECS, tasks_checks, workflows_checks
 from zuora_pipeline.defs.failures import is_deterministic, load_customer
-from zuora_pipeline.defs.keys import API_POOL, SYNC_ASSETS, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOW_TASKS, WORKFLOWS
+from zuora_pipeline.defs.keys import (
+    API_POOL,
+    PARENT_RUN_TAG,
+    RESUME_RETRY_TAG,
+    SYNC_ASSETS,
+    WORKFLOW_EXPORTS,
+    WORKFLOW_PAGES,
+    WORKFLOW_TASKS,
+    WORKFLOWS,
+)
 from zuora_pipeline.defs.notifications import FAILED_CUSTOMERS_KEY
-from zuora_pipeline.defs.policies import API_RETRY_POLICY
+from zuora_pipeline.defs.policies import SYNC_RETRY_POLICY
 from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
 from zuora_pipeline.steps.workflows import DEFAULT_MAX_DELETE_SHARE
 from zuora_pipeline.warehouse import customers, sync_state
@@ -54,9 +63,6 @@ CHECK_SPECS = [*fetch.CHECK_SPECS, *workflows.CHECK_SPECS, *WORKFLOWS_CHECK_SPEC
 # lock, its reads, its staging writer) of the engine's 15.
 CUSTOMERS_AT_ONCE = 4
 _BLOCKING = {spec.key for spec in CHECK_SPECS if spec.blocking}
-# Dagster sets it on a re-execution from failure (the UI's button, run retries of a crashed run).
-_RESUME_RETRY_TAG = "dagster/is_resume_retry"
-_PARENT_RUN_TAG = "dagster/parent_run_id"
 
 
 class SyncConfig(dg.Config):
@@ -202,8 +208,8 @@ def _earlier_run_ids(context: dg.AssetExecutionContext) -> list[str]:
     """This run and, for a re-execution from failure, the runs it re-executes."""
     run = context.run
     found = [run.run_id]
-    while run.tags.get(_RESUME_RETRY_TAG) == "true" and run.tags.get(_PARENT_RUN_TAG) and len(found) < 20:
-        parent = context.instance.get_run_by_id(run.tags[_PARENT_RUN_TAG])
+    while run.tags.get(RESUME_RETRY_TAG) == "true" and run.tags.get(PARENT_RUN_TAG) and len(found) < 20:
+        parent = context.instance.get_run_by_id(run.tags[PARENT_RUN_TAG])
         if parent is None:
             break
         found.append(parent.run_id)
@@ -292,7 +298,7 @@ def _multi_asset(**kwargs: object):
     specs=[*fetch.SPECS, workflows.SPEC, tasks.SPEC],
     check_specs=CHECK_SPECS,
     pool=API_POOL,
-    retry_policy=API_RETRY_POLICY,
+    retry_policy=SYNC_RETRY_POLICY,
     # Computes only the selected assets and checks; a paused customer yields none of them.
     can_subset=True,
     backfill_policy=_backfill_policy(environment.customers_per_run()),
