@@ -1,8 +1,10 @@
 """``search``: tasks of live workflows whose name or parameters contain a text, across customers.
 
 The match is a case-insensitive substring of the task's name and of its parameters as JSON text
-(``ILIKE '%text%'``), which PostgreSQL answers from the ``ix_tasks_search_text`` trigram index
-(three characters or more); SQLite scans. Where it matched is worked out here, per hit.
+(``ILIKE '%text%'``). The workflows whose tasks' joined search text contains it come first: on
+PostgreSQL from the ``ix_workflows_tasks_search_text`` trigram index (three characters or more),
+and only their tasks are matched one by one; SQLite scans. Where it matched is worked out here,
+per hit.
 """
 
 from __future__ import annotations
@@ -73,10 +75,17 @@ def search(
         raise ValueError("search text is empty")
     t, w, c = tasks, workflows, customers
     haystack = sa.literal_column(task_search_text("tasks."), type_=sa.Text)
+    pattern = _like_pattern(text)
     query = (
         sa.select(c.c.name, w.c.zuora_id, w.c.name, t.c.zuora_id, t.c.name, t.c.action_type, t.c.data)
         .select_from(t.join(w, w.c.id == t.c.workflow_id).join(c, c.c.id == w.c.customer_id))
-        .where(w.c.deleted_at.is_(None), haystack.ilike(_like_pattern(text), escape=_ESCAPE))
+        .where(
+            w.c.deleted_at.is_(None),
+            # Implied by the task's own match (its text is part of the workflow's): it is there
+            # so the index narrows the search to the workflows that can have hits.
+            w.c.tasks_search_text.ilike(pattern, escape=_ESCAPE),
+            haystack.ilike(pattern, escape=_ESCAPE),
+        )
         .order_by(c.c.name, w.c.name, w.c.zuora_id, t.c.zuora_id)
         .limit(limit)
     )

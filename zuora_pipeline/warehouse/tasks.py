@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import tasks, workflows
+from zuora_pipeline.warehouse.schema import task_search_text, tasks, workflows
 from zuora_pipeline.warehouse.upsert import upsert
 
 
@@ -77,11 +77,33 @@ def delete_tasks(conn: sa.Connection, task_ids: Sequence[int]) -> int:
 
 
 def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
+    """Record that these workflows' tasks follow their export, and refresh the search text of
+    their tasks: the one place tasks change, so search never sees stale text."""
     conn.execute(
         sa.update(workflows)
         .where(workflows.c.id.in_(list(workflow_ids)))
-        .values(tasks_export_hash=workflows.c.export_hash)
+        .values(tasks_export_hash=workflows.c.export_hash, tasks_search_text=_tasks_search_text(conn))
     )
+
+
+def refresh_search_text(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
+    """For writers of ``tasks`` other than the extraction (the bench plants search hits)."""
+    conn.execute(
+        sa.update(workflows)
+        .where(workflows.c.id.in_(list(workflow_ids)))
+        .values(tasks_search_text=_tasks_search_text(conn))
+    )
+
+
+def _tasks_search_text(conn: sa.Connection) -> sa.ScalarSelect:
+    """The search texts of a workflow's tasks joined by spaces (NULL without tasks), correlated
+    with the ``workflows`` row being updated."""
+    text = sa.literal_column(task_search_text("tasks."), type_=sa.Text)
+    if conn.dialect.name == "postgresql":
+        joined = sa.func.string_agg(text, sa.literal_column("' '"))
+    else:
+        joined = sa.func.group_concat(text, sa.literal_column("' '"))
+    return sa.select(joined).where(tasks.c.workflow_id == workflows.c.id).scalar_subquery()
 
 
 # PostgreSQL extracts tasks from the stored JSONB itself: the exports never travel to Python and
