@@ -54,6 +54,21 @@ def test_the_repository_root_dagster_yaml_is_the_packaged_development_config() -
     assert "storage" not in yaml.safe_load(DEV_INSTANCE_CONFIG.read_text())
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word: this loader refuses them."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        keys = [self.construct_object(key, deep=deep) for key, _value in node.value]
+        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+        assert not repeated, f"repeated keys {repeated} at line {node.start_mark.line + 1}"
+        return super().construct_mapping(node, deep=deep)
+
+
+@pytest.mark.parametrize("path", [DEV_INSTANCE_CONFIG, PRODUCTION_YAML], ids=["development", "production"])
+def test_instance_files_say_each_key_once(path: Path) -> None:
+    yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+
+
 def test_production_config_is_the_development_config_on_postgres_storage() -> None:
     dev = yaml.safe_load(DEV_INSTANCE_CONFIG.read_text())
     production = yaml.safe_load(PRODUCTION_YAML.read_text())
