@@ -142,6 +142,9 @@ ON CONFLICT (workflow_id, zuora_id) DO UPDATE SET
 RETURNING (xmax = 0) AS inserted
 """
 
+# The same rows for workflows with no stored task yet: nothing to conflict with, nothing to return.
+_PG_TASKS_FIRST_LOAD = _PG_TASKS.split("ON CONFLICT", maxsplit=1)[0]
+
 _PG_TASK_WITHOUT_ID = """
 SELECT w.zuora_id, e.pos - 1
 FROM workflows AS w
@@ -161,6 +164,14 @@ def extract_in_database(conn: sa.Connection, workflow_ids: Sequence[int], now: d
     missing = conn.execute(sa.text(_PG_TASK_WITHOUT_ID), {"ids": ids}).first()
     if missing is not None:
         raise ValueError(f"workflow {missing[0]}: task #{missing[1]} has no 'id' (required field)")
+    has_tasks = conn.execute(sa.select(sa.exists().where(tasks.c.workflow_id.in_(ids)))).scalar()
+    if not has_tasks:
+        # A first load (no task of these workflows is stored): a plain INSERT, with no conflict
+        # check per row, no RETURNING and nothing to delete. A sync holds the customer's lock, so
+        # no other extraction inserts these tasks in between; one that did anyway (a
+        # customer-less re-extraction at the same moment) makes this fail on the unique key.
+        created = conn.execute(sa.text(_PG_TASKS_FIRST_LOAD), {"ids": ids, "now": now}).rowcount or 0
+        return created, created, 0
     inserted = conn.execute(sa.text(_PG_TASKS), {"ids": ids, "now": now}).scalars().all()
     # Every task still in its export was just written with updated_at = now.
     deleted = conn.execute(sa.delete(tasks).where(tasks.c.workflow_id.in_(ids), tasks.c.updated_at != now)).rowcount
