@@ -78,9 +78,6 @@ workflows = sa.Table(
     sa.Column("row_hash", sa.String(64)),
     # export_hash the tasks were last extracted from: tasks are re-extracted only when it differs.
     sa.Column("tasks_export_hash", sa.String(64)),
-    # What `search` matches in each of the workflow's tasks (task_search_text), joined by spaces;
-    # written with its tasks (the index is at the end of this module).
-    sa.Column("tasks_search_text", sa.Text),
     sa.Column("last_synced_at", UTCDateTime),
     sa.Column("deleted_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False, server_default=_now()),
@@ -254,15 +251,23 @@ def task_search_text(qualifier: str = "") -> str:
 
 TASK_SEARCH_TEXT = task_search_text()
 
-# The trigram index behind `search` is on the workflow, over the search texts of all its tasks
-# (workflows.tasks_search_text): a task that contains the text is in a workflow whose text
-# contains it, so the index finds the candidate workflows and their tasks are checked one by one.
-# Per task, GIN maintenance was half the cost of loading tasks (every task adds ~70 trigram
-# entries); the tasks of one workflow share most trigrams, so per workflow there are ~10x fewer.
-# SQLite has no such index and scans.
+# What `search` matches in each task of a workflow (task_search_text), joined by spaces: written
+# with the tasks, one row per workflow that has tasks. The trigram index behind `search` is on
+# this text: a task that contains the text is in a workflow whose text contains it, so the index
+# finds the candidate workflows and their tasks are checked one by one. Per task, GIN maintenance
+# was half the cost of loading tasks (every task adds ~70 trigram entries); the tasks of one
+# workflow share most trigrams, so per workflow there are ~10x fewer. A table of its own, not a
+# column of ``workflows``: every update of a ``workflows`` row (each sync stamps last_synced_at)
+# would insert the row's trigrams into the index again. SQLite has no such index and scans.
+workflow_search_texts = sa.Table(
+    "workflow_search_texts",
+    metadata,
+    sa.Column("workflow_id", BigId, sa.ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tasks_search_text", sa.Text, nullable=False),
+)
 sa.Index(
-    "ix_workflows_tasks_search_text",
+    "ix_workflow_search_texts_tasks_search_text",
     sa.text("tasks_search_text gin_trgm_ops"),
-    _table=workflows,
+    _table=workflow_search_texts,
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")

@@ -2,7 +2,7 @@
 
 The match is a case-insensitive substring of the task's name and of its parameters as JSON text
 (``ILIKE '%text%'``). The workflows whose tasks' joined search text contains it come first: on
-PostgreSQL from the ``ix_workflows_tasks_search_text`` trigram index (three characters or more),
+PostgreSQL from the ``ix_workflow_search_texts_tasks_search_text`` trigram index (three characters or more),
 and only their tasks are matched one by one; SQLite scans. Where it matched is worked out here,
 per hit.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import customers, task_search_text, tasks, workflows
+from zuora_pipeline.warehouse.schema import customers, task_search_text, tasks, workflow_search_texts, workflows
 
 DEFAULT_LIMIT = 1000
 _ESCAPE = "\\"
@@ -78,12 +78,16 @@ def search(
     pattern = _like_pattern(text)
     query = (
         sa.select(c.c.name, w.c.zuora_id, w.c.name, t.c.zuora_id, t.c.name, t.c.action_type, t.c.data)
-        .select_from(t.join(w, w.c.id == t.c.workflow_id).join(c, c.c.id == w.c.customer_id))
+        .select_from(
+            t.join(w, w.c.id == t.c.workflow_id)
+            .join(c, c.c.id == w.c.customer_id)
+            .join(workflow_search_texts, workflow_search_texts.c.workflow_id == w.c.id)
+        )
         .where(
             w.c.deleted_at.is_(None),
             # Implied by the task's own match (its text is part of the workflow's): it is there
             # so the index narrows the search to the workflows that can have hits.
-            w.c.tasks_search_text.ilike(pattern, escape=_ESCAPE),
+            workflow_search_texts.c.tasks_search_text.ilike(pattern, escape=_ESCAPE),
             haystack.ilike(pattern, escape=_ESCAPE),
         )
         .order_by(c.c.name, w.c.name, w.c.zuora_id, t.c.zuora_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import task_search_text, tasks, workflows
+from zuora_pipeline.warehouse.schema import task_search_text, tasks, workflow_search_texts, workflows
 from zuora_pipeline.warehouse.upsert import upsert
 
 
@@ -82,28 +82,25 @@ def mark_extracted(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
     conn.execute(
         sa.update(workflows)
         .where(workflows.c.id.in_(list(workflow_ids)))
-        .values(tasks_export_hash=workflows.c.export_hash, tasks_search_text=_tasks_search_text(conn))
+        .values(tasks_export_hash=workflows.c.export_hash)
     )
+    refresh_search_text(conn, workflow_ids)
 
 
 def refresh_search_text(conn: sa.Connection, workflow_ids: Sequence[int]) -> None:
-    """For writers of ``tasks`` other than the extraction (the bench plants search hits)."""
-    conn.execute(
-        sa.update(workflows)
-        .where(workflows.c.id.in_(list(workflow_ids)))
-        .values(tasks_search_text=_tasks_search_text(conn))
-    )
-
-
-def _tasks_search_text(conn: sa.Connection) -> sa.ScalarSelect:
-    """The search texts of a workflow's tasks joined by spaces (NULL without tasks), correlated
-    with the ``workflows`` row being updated."""
+    """Rewrite the joined search text of these workflows' tasks (none for a workflow without
+    tasks). Public for writers of ``tasks`` other than the extraction (the bench plants hits)."""
+    ids = list(workflow_ids)
     text = sa.literal_column(task_search_text("tasks."), type_=sa.Text)
-    if conn.dialect.name == "postgresql":
-        joined = sa.func.string_agg(text, sa.literal_column("' '"))
-    else:
-        joined = sa.func.group_concat(text, sa.literal_column("' '"))
-    return sa.select(joined).where(tasks.c.workflow_id == workflows.c.id).scalar_subquery()
+    separator = sa.literal_column("' '")
+    joined = (
+        sa.func.string_agg(text, separator)
+        if conn.dialect.name == "postgresql"
+        else sa.func.group_concat(text, separator)
+    )
+    conn.execute(sa.delete(workflow_search_texts).where(workflow_search_texts.c.workflow_id.in_(ids)))
+    select = sa.select(tasks.c.workflow_id, joined).where(tasks.c.workflow_id.in_(ids)).group_by(tasks.c.workflow_id)
+    conn.execute(sa.insert(workflow_search_texts).from_select(["workflow_id", "tasks_search_text"], select))
 
 
 # PostgreSQL extracts tasks from the stored JSONB itself: the exports never travel to Python and

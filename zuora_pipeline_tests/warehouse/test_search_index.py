@@ -78,4 +78,13 @@ def test_postgres_search_reads_the_workflow_trigram_index(pg_engine: sa.Engine) 
     with pg_engine.connect() as conn:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
-    assert "ix_workflows_tasks_search_text" in plan, plan
+    assert "ix_workflow_search_texts_tasks_search_text" in plan, plan
+
+
+def test_the_trigram_index_is_off_the_workflows_table(pg_engine: sa.Engine) -> None:
+    """Each sync updates every live ``workflows`` row: an index there would be rewritten each time."""
+    indexes = {i["name"] for i in sa.inspect(pg_engine).get_indexes("workflows")}
+    assert not {name for name in indexes if "search" in name}
+    assert "ix_workflow_search_texts_tasks_search_text" in {
+        i["name"] for i in sa.inspect(pg_engine).get_indexes("workflow_search_texts")
+    }
