@@ -43,17 +43,26 @@ def _latest_materialization(
 
 
 def check_evaluation(
-    instance: dg.DagsterInstance, result: dg.AssetCheckResult, partition: str, *, blocking: bool
+    instance: dg.DagsterInstance,
+    result: dg.AssetCheckResult,
+    partition: str,
+    *,
+    blocking: bool,
+    targets: dict[dg.AssetKey, AssetCheckEvaluationTargetMaterializationData | None] | None = None,
 ) -> dg.AssetCheckEvaluation:
     """The result as an evaluation of ``partition``, aimed at that partition's latest
-    materialization (so build it after yielding the materialization it judges)."""
+    materialization (so build it after yielding the materialization it judges). ``targets``
+    caches the lookups of one partition's results, one query per asset."""
     assert result.asset_key is not None and result.check_name is not None, "stage results name their check"
+    targets = {} if targets is None else targets
+    if result.asset_key not in targets:
+        targets[result.asset_key] = _latest_materialization(instance, result.asset_key, partition)
     return dg.AssetCheckEvaluation(
         asset_key=result.asset_key,
         check_name=result.check_name,
         passed=result.passed,
         metadata=result.metadata,
-        target_materialization_data=_latest_materialization(instance, result.asset_key, partition),
+        target_materialization_data=targets[result.asset_key],
         severity=result.severity,
         description=result.description,
         blocking=blocking,

@@ -249,12 +249,16 @@ def _events(
         context.log.info(line)
     for line in outcome.warnings:
         context.log.warning(line)
+    targets: dict = {}  # the materialization each asset's checks judge, looked up once
     for result in outcome.results:
         if isinstance(result, dg.MaterializeResult):
+            targets.pop(result.asset_key, None)
             yield partition_events.materialization(result, outcome.name)
         else:
             key = dg.AssetCheckKey(result.asset_key, result.check_name)  # type: ignore[arg-type]
-            yield partition_events.check_evaluation(context.instance, result, outcome.name, blocking=key in _BLOCKING)
+            yield partition_events.check_evaluation(
+                context.instance, result, outcome.name, blocking=key in _BLOCKING, targets=targets
+            )
 
 
 def _failure(outcomes: list[Outcome], total: int) -> BaseException:
