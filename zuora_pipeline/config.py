@@ -19,7 +19,7 @@ DATA_DIR_ENV = "ZUORA_PIPELINE_DATA_DIR"
 CUSTOMERS_PER_RUN_ENV = "ZUORA_PIPELINE_CUSTOMERS_PER_RUN"
 # Customers per run of the hourly schedule and of backfills. Measured on a 2-core machine with
 # 50 customers (`zuora-pipeline bench fleet`): see the README's Performance section.
-DEFAULT_CUSTOMERS_PER_RUN = 10
+DEFAULT_CUSTOMERS_PER_RUN = 25
 
 __all__ = [
     "ALLOWED_HOSTS_ENV",
