@@ -92,11 +92,19 @@ def test_main_called_with_arguments_exits_as_click_does() -> None:
 
 
 # A thread still working when the command returns: the exit waits for it, as the interpreter's does.
+# The thread finishes only once exit_now has looked for work left, so it is still running then.
 THREAD_LEFT = """
-import threading, time
+import threading
 from zuora_pipeline.cli import process
+checked = threading.Event()
+real = process._work_left
+def watched():
+    left = real()
+    checked.set()
+    return left
+process._work_left = watched
 def late():
-    time.sleep(0.3)
+    checked.wait()
     print("thread done", flush=True)
 threading.Thread(target=late).start()
 process.exit_now(3)
