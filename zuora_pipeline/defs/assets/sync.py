@@ -153,37 +153,37 @@ def _stages(engine: sa.Engine, zuora: ZuoraResource, customer: Customer, plan: P
                 whole_sync=plan.whole_sync,
             ),
         )
-    elif plan.wants(fetch.active_result(customer)):
-        outcome.results.append(fetch.active_result(customer))
-    for stage in ("workflows", "tasks"):
-        if blocked := outcome.blocked_by():
-            message = f"{'; '.join(blocked)} ({stage} not updated)"
-            if plan.whole_sync:
-                with write_transaction(engine) as conn:
-                    sync_state.failed(conn, customer.id, plan.run_id, message)
-            raise BlockedError(message)
-        if stage == "workflows":
-            if WORKFLOWS in plan.assets:
-                outcome.add(
-                    plan,
-                    workflows.workflows_stage(
-                        engine,
-                        customer,
-                        run_id=plan.run_id,
-                        allow_mass_delete=config.allow_mass_delete,
-                        max_delete_share=config.max_delete_share,
-                    ),
-                )
-            if plan.wants_checks_of(WORKFLOWS_CHECK_SPECS):
-                outcome.results += [r for r in workflows_checks(engine, customer) if plan.wants(r)]
-        else:
-            if WORKFLOW_TASKS in plan.assets:
-                outcome.add(
-                    plan,
-                    tasks.tasks_stage(engine, customer, run_id=plan.run_id, everything=config.reextract_all),
-                )
-            if plan.wants_checks_of(TASKS_CHECK_SPECS):
-                outcome.results += [r for r in tasks_checks(engine, customer) if plan.wants(r)]
+    elif plan.wants(active := fetch.active_result(customer)):
+        outcome.results.append(active)
+    _stop_if_blocked(engine, customer, plan, outcome, "workflows")
+    if WORKFLOWS in plan.assets:
+        outcome.add(
+            plan,
+            workflows.workflows_stage(
+                engine,
+                customer,
+                run_id=plan.run_id,
+                allow_mass_delete=config.allow_mass_delete,
+                max_delete_share=config.max_delete_share,
+            ),
+        )
+    if plan.wants_checks_of(WORKFLOWS_CHECK_SPECS):
+        outcome.results += [r for r in workflows_checks(engine, customer) if plan.wants(r)]
+    _stop_if_blocked(engine, customer, plan, outcome, "tasks")
+    if WORKFLOW_TASKS in plan.assets:
+        outcome.add(plan, tasks.tasks_stage(engine, customer, run_id=plan.run_id, everything=config.reextract_all))
+    if plan.wants_checks_of(TASKS_CHECK_SPECS):
+        outcome.results += [r for r in tasks_checks(engine, customer) if plan.wants(r)]
+
+
+def _stop_if_blocked(engine: sa.Engine, customer: Customer, plan: Plan, outcome: Outcome, stage: str) -> None:
+    """A failed blocking check ends the customer's sync before ``stage`` (a failed sync)."""
+    if blocked := outcome.blocked_by():
+        message = f"{'; '.join(blocked)} ({stage} not updated)"
+        if plan.whole_sync:
+            with write_transaction(engine) as conn:
+                sync_state.failed(conn, customer.id, plan.run_id, message)
+        raise BlockedError(message)
 
 
 def sync_customer(engine: sa.Engine, zuora: ZuoraResource, name: str, plan: Plan) -> Outcome:
@@ -284,14 +284,9 @@ def _one_line(error: BaseException | None) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def _backfill_policy(customers_per_run: int) -> dg.BackfillPolicy:
-    # Beta in Dagster 1.13 (BetaWarning on every load): silenced here, where we choose to rely on it.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.BackfillPolicy.multi_run(customers_per_run)
-
-
 def _multi_asset(**kwargs: object):
+    # ``backfill_policy`` is a beta parameter in Dagster 1.13 (a BetaWarning on every load):
+    # silenced here, where we choose to rely on it.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         return dg.multi_asset(**kwargs)  # type: ignore[arg-type]
@@ -305,7 +300,7 @@ def _multi_asset(**kwargs: object):
     retry_policy=SYNC_RETRY_POLICY,
     # Computes only the selected assets and checks; a paused customer yields none of them.
     can_subset=True,
-    backfill_policy=_backfill_policy(environment.customers_per_run()),
+    backfill_policy=dg.BackfillPolicy.multi_run(environment.customers_per_run()),
 )
 def sync_workflows_asset(
     context: dg.AssetExecutionContext,
