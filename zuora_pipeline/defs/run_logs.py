@@ -5,13 +5,21 @@ stack traces stay in the Dagster event log (the UI's run page shows them) and th
 line per customer itself. JSON mode: ``json_run_logger`` writes each record as one JSON line on
 stderr (keys of ``zuora_pipeline.logs``), with the customer, run id, step and event type, and a
 failure's first line instead of its stack trace.
+
+Both JSON routes write through ``RunStderrHandler``: while a run executes, Dagster's compute-log
+capture points file descriptor 2 at a file that a ``tail -F`` process copies back to the terminal,
+and that process is stopped when the capture ends, so the last lines of a run (its STEP_FAILURE
+among them) were sometimes never shown. The handler writes to a duplicate of the descriptor taken
+before the capture starts (Dagster builds a run's loggers and handlers before it captures), so
+every record reaches the real stderr at once; the event log and the UI keep every event anyway.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import dagster as dg
 
@@ -41,13 +49,39 @@ class RunJsonFormatter(JsonLineFormatter):
         return super().format(record)
 
 
+# One duplicate per distinct file behind fd 2 (device, inode): a process that builds many runs'
+# handlers (the CLI's ``sync --all --in-process``, dictConfig rebuilding them) shares it.
+_DUPLICATES: dict[tuple[int, int], TextIO] = {}
+
+
+def _stderr_outside_capture() -> TextIO:
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a stand-in stream (a test runner's): no capture
+        return sys.stderr
+    status = os.fstat(fd)
+    key = (status.st_dev, status.st_ino)
+    if key not in _DUPLICATES:
+        _DUPLICATES[key] = os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace")
+    return _DUPLICATES[key]
+
+
+class RunStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The process's stderr as it was before Dagster's compute-log capture took it over. For a
+    deployment's ``dagster.yaml`` (``class: zuora_pipeline.defs.run_logs.RunStderrHandler``)."""
+
+    def __init__(self, level: int | str = logging.NOTSET) -> None:
+        super().__init__(_stderr_outside_capture())
+        self.setLevel(level)
+
+
 @dg.logger(
     config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
     description="One JSON object per line on stderr: ts, level, logger, message, customer, run_id, step, event.",
 )
 def json_run_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("zuora_pipeline.run", init_context.logger_config["log_level"].upper())
-    handler = logging.StreamHandler(sys.stderr)
+    handler = RunStderrHandler()
     handler.setFormatter(RunJsonFormatter())
     logger.addHandler(handler)
     return logger

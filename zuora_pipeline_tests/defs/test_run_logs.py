@@ -18,8 +18,7 @@ PYTHON_LOGS = {
         "dagster_handler_config": {
             "handlers": {
                 "json_stderr": {
-                    "class": "logging.StreamHandler",
-                    "stream": "ext://sys.stderr",
+                    "class": "zuora_pipeline.defs.run_logs.RunStderrHandler",
                     "formatter": "json",
                     "level": "INFO",
                 }
@@ -74,3 +73,36 @@ def test_run_records_are_json_lines_with_the_run_context():
     assert failure is not None, done.stderr[-3000:]
     assert failure["error"].endswith("RuntimeError: the first line")
     assert "the second line" not in "\n".join(lines) and "Traceback" not in "\n".join(lines)
+
+
+# What Dagster's compute-log capture does to a run process: fd 2 pointed at a file after the
+# run's handlers were built. A record logged then must still reach the process's real stderr.
+_CAPTURED = """
+import logging, os, sys
+from zuora_pipeline.defs.run_logs import RunStderrHandler
+handler = RunStderrHandler()
+logger = logging.Logger("t")
+logger.addHandler(handler)
+with open(sys.argv[1], "w") as capture:
+    os.dup2(capture.fileno(), 2)
+    logger.error("written while captured")
+"""
+
+
+def test_the_handler_writes_past_a_capture_of_stderr(tmp_path):
+    capture = tmp_path / "captured.err"
+    done = subprocess.run(
+        [sys.executable, "-c", _CAPTURED, str(capture)], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stderr == "written while captured\n"
+    assert capture.read_text() == ""
+
+
+def test_the_handler_uses_a_stand_in_stderr_as_it_is(monkeypatch):
+    import io
+
+    from zuora_pipeline.defs.run_logs import RunStderrHandler
+
+    stand_in = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stand_in)
+    assert RunStderrHandler().stream is stand_in
