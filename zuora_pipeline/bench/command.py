@@ -3,13 +3,18 @@
 The in-process job timing leaves out the interpreter's start, the imports, the Dagster instance's
 set-up and the teardown; this one does not. The command runs as the user would start it (the
 console script next to this interpreter), against the bench's simulator and warehouse (inherited
-through the environment), with a Dagster home of its own. The customer's own max concurrency
-gives the command's client the tenant's limit, as an operator would set it
+through the environment), on a Dagster home given by DAGSTER_HOME. The customer's own max
+concurrency gives the command's client the tenant's limit, as an operator would set it
 (`customers update NAME --max-concurrency 20`).
 
-The Dagster home is one for the bench process, its storage created before the first timed
-command: a user's CLI home (DAGSTER_HOME, or the CLI's own directory) outlives each command, so
-only the very first command on a machine creates its SQLite storage (~0.5 s of CPU more).
+Two homes, each made once per bench and outliving its commands as a user's does (so no timed
+command creates Dagster's storage, which costs a first command ~0.5 s of CPU more):
+- the CLI's own home: the development instance file, Dagster's storage in SQLite files;
+- the production instance: the same file with the production storage block
+  (``PooledPostgresStorage``) on a scratch PostgreSQL database, what an operator's CLI uses
+  beside a deployment. Dagster's SQLite storages open a new connection for every event they
+  write (~40 in a sync run) and create a database file for every run; this one keeps its
+  connections.
 """
 
 from __future__ import annotations
@@ -17,30 +22,41 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
 
-from zuora_pipeline.dagster_instance import ensure_instance_config
+from zuora_pipeline.dagster_instance import DAGSTER_YAML, DEV_INSTANCE_CONFIG, ensure_instance_config
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 TIMEOUT_S = 600
-_homes: list[tempfile.TemporaryDirectory[str]] = []  # this process's command home, removed at exit
 
 
-def command_home() -> str:
-    """The commands' Dagster home: the CLI's development instance, its storage already created."""
-    if not _homes:
-        home = tempfile.TemporaryDirectory(prefix="zuora_bench_cli_")
-        ensure_instance_config(Path(home.name))
-        with dg.DagsterInstance.from_config(home.name):
-            pass
-        _homes.append(home)
-    return _homes[0].name
+def production_storage_yaml(dagster_pg_url: str) -> str:
+    """The production instance file's ``storage`` block, on ``dagster_pg_url``."""
+    return f"""storage:
+  custom:
+    module: zuora_pipeline.dagster_storage
+    class: PooledPostgresStorage
+    config:
+      postgres_url: "{dagster_pg_url.replace("+psycopg:", "+psycopg2:")}"
+"""
+
+
+def make_command_home(home: Path, *, dagster_pg_url: str | None = None) -> str:
+    """A Dagster home for the timed commands, its storage created: the CLI's development instance,
+    or with ``dagster_pg_url`` the production instance (the same file plus its PostgreSQL storage)."""
+    if dagster_pg_url is None:
+        ensure_instance_config(home)
+    else:
+        home.mkdir(parents=True)
+        (home / DAGSTER_YAML).write_text(production_storage_yaml(dagster_pg_url) + DEV_INSTANCE_CONFIG.read_text())
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
+    return str(home)
 
 
 def _command() -> list[str]:
@@ -50,11 +66,11 @@ def _command() -> list[str]:
     return [sys.executable, "-c", "from zuora_pipeline.cli import main; main()"]
 
 
-def timed_command_sync(engine: sa.Engine, customer: str, *, concurrency: int) -> float:
+def timed_command_sync(engine: sa.Engine, customer: str, *, concurrency: int, home: str) -> float:
     """Seconds from starting ``zuora-pipeline sync --customer NAME --in-process --force`` to its exit."""
     with write_transaction(engine) as conn:
         customers.update(conn, customer, max_concurrency=concurrency)
-    env = dict(os.environ, DAGSTER_HOME=command_home())
+    env = dict(os.environ, DAGSTER_HOME=home)
     command = [*_command(), "sync", "--customer", customer, "--in-process", "--force"]
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from zuora_pipeline import config
+from zuora_pipeline.bench.command import make_command_home
 from zuora_pipeline.crypto import new_key
 from zuora_pipeline.defs.runner import SyncOutcome, register_customer, run_sync
 from zuora_pipeline.simulator.admin_client import TenantInfo
@@ -84,6 +86,12 @@ def pg_server() -> str | None:
     return LOCAL_PG_SERVER
 
 
+@dataclass(frozen=True)
+class CommandHomes:
+    cli: str  # the CLI's own home: the development instance, Dagster's storage in SQLite
+    production: str | None  # the production instance on a scratch PostgreSQL database, if one answers
+
+
 @dataclass
 class BenchEnv:
     sim: SimulatorHandle
@@ -91,8 +99,19 @@ class BenchEnv:
     engine: sa.Engine
     instance: dg.DagsterInstance
     workdir: str
+    stack: ExitStack  # what the bench cleans up at the end
     run_tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     _names: int = 0
+    _homes: CommandHomes | None = None
+
+    def command_homes(self) -> CommandHomes:
+        """The timed whole commands' Dagster homes, made on first use."""
+        if self._homes is None:
+            self._homes = CommandHomes(
+                cli=make_command_home(Path(self.workdir) / "cli_home"),
+                production=self.stack.enter_context(_production_home(self.workdir)),
+            )
+        return self._homes
 
     def unique(self, stem: str) -> str:
         self._names += 1
@@ -164,6 +183,19 @@ def scratch_warehouse(workdir: str) -> Iterator[Database]:
 
 
 @contextmanager
+def _production_home(workdir: str) -> Iterator[str | None]:
+    server = pg_server()
+    url = create_pg_database(server, "zp_bench_cli_dagster") if server else None
+    if url is None:
+        yield None
+        return
+    try:
+        yield make_command_home(Path(workdir) / "production_home", dagster_pg_url=url)
+    finally:
+        drop_pg_database(url)
+
+
+@contextmanager
 def bench_env(*, latency_ms: float = LATENCY_MS, max_concurrency: int = TENANT_CONCURRENCY) -> Iterator[BenchEnv]:
     workdir = tempfile.mkdtemp(prefix="zuora_bench_")
     saved = dict(os.environ)
@@ -180,7 +212,14 @@ def bench_env(*, latency_ms: float = LATENCY_MS, max_concurrency: int = TENANT_C
             with open(os.path.join(home, "dagster.yaml"), "w") as f:
                 f.write("telemetry:\n  enabled: false\n")
             instance = stack.enter_context(dg.DagsterInstance.local_temp(home))
-            yield BenchEnv(sim=sim, db=db, engine=get_engine(db.url), instance=instance, workdir=workdir)
+            yield BenchEnv(
+                sim=sim,
+                db=db,
+                engine=get_engine(db.url),
+                instance=instance,
+                workdir=workdir,
+                stack=stack,
+            )
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline import config
 from zuora_pipeline.bench.bound import lower_bound_s
+from zuora_pipeline.bench.command import production_storage_yaml
 from zuora_pipeline.bench.env import TENANT_CONCURRENCY, BenchEnv, create_pg_database, drop_pg_database, pg_server
 from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
@@ -52,17 +53,7 @@ WORKSPACE = f"""load_from:
 
 def _instance_yaml(pg_url: str | None) -> str:
     # The production instance's storage (pooled connections) and threaded dequeue.
-    storage = (
-        f"""storage:
-  custom:
-    module: zuora_pipeline.dagster_storage
-    class: PooledPostgresStorage
-    config:
-      postgres_url: "{pg_url.replace("+psycopg", "+psycopg2")}"
-"""
-        if pg_url
-        else ""
-    )
+    storage = production_storage_yaml(pg_url) if pg_url else ""
     return (
         storage
         + f"""run_queue:

@@ -61,7 +61,9 @@ def table(results: Sequence[ScenarioResult]) -> str:
     lines.append(
         "ratio = API phase / bound (incremental: / list-only bound; fleet: wall / (bound x "
         "ceil(customers / runs at once))); wall s = the job in process; command s = the whole "
-        "`zuora-pipeline sync --in-process` subprocess, start to exit (same C, same bound); "
+        "`zuora-pipeline sync --in-process` subprocess, start to exit (same C, same bound), on the "
+        "production instance (Dagster's storage in PostgreSQL) when a PostgreSQL server answers, "
+        "else on the CLI's own SQLite home (both in each row's details); "
         "~ = baseline extrapolated from a measured smaller sequential run."
     )
     for r in results:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,39 @@ class FullState:
     workflows: int
 
 
+@dataclass(frozen=True)
+class Commands:
+    """Whole-command timings on the CLI's own home and on the production instance."""
+
+    cli: list[float]
+    production: list[float] | None  # None when no PostgreSQL server answers
+
+    @property
+    def judged_s(self) -> float:
+        """What the target is judged on: the production instance where it was measured."""
+        return median(self.production or self.cli)
+
+    def extra(self) -> dict[str, float]:
+        found = {"command_cli_home_s": median(self.cli)}
+        if self.production:
+            found["command_production_instance_s"] = median(self.production)
+        return found
+
+
+def timed_commands(env: BenchEnv, customer_for: Callable[[], str], repeat: int) -> Commands:
+    """``repeat`` whole commands on each home, alternating, each for ``customer_for()``."""
+    homes = env.command_homes()
+    cli: list[float] = []
+    production: list[float] = []
+    for _ in range(repeat):
+        cli.append(timed_command_sync(env.engine, customer_for(), concurrency=TENANT_CONCURRENCY, home=homes.cli))
+        if homes.production is not None:
+            production.append(
+                timed_command_sync(env.engine, customer_for(), concurrency=TENANT_CONCURRENCY, home=homes.production)
+            )
+    return Commands(cli=cli, production=production or None)
+
+
 def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[ScenarioResult, FullState]:
     workflows = scaled(FULL_WORKFLOWS, scale)
     tenant = env.tenant("full", workflows=workflows, tasks=TASKS)
@@ -131,9 +165,7 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
         runs.append(timed_sync(env, name))
     last = runs[-1]
     # The whole command, each time on a customer of its own (an empty warehouse again).
-    commands = [
-        timed_command_sync(env.engine, env.add_customer(tenant), concurrency=TENANT_CONCURRENCY) for _ in range(repeat)
-    ]
+    commands = timed_commands(env, lambda: env.add_customer(tenant), repeat)
     bound = lower_bound_s(
         workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY, exports=last.exportable
     )
@@ -145,9 +177,9 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
         name="full",
         workload=f"1 customer, {workflows:,} workflows x {TASKS} tasks, L={LATENCY_MS:.0f} ms, "
         f"C={TENANT_CONCURRENCY}, empty warehouse",
-        target="API <= 1.25 x bound; job <= bound + 5 s; command <= bound + 3 s; 0 x 429",
+        target="API <= 1.25 x bound; job <= bound + 5 s; command <= bound + 3 s (production instance); 0 x 429",
         wall_s=wall,
-        command_s=median(commands),
+        command_s=commands.judged_s,
         bound_s=bound,
         api_s=api,
         requests=last.requests,
@@ -156,12 +188,13 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
         baseline_s=base,
         baseline_estimated=estimated,
         repetitions=repeat,
-        met=api <= 1.25 * bound and wall <= bound + 5 and median(commands) <= bound + 3 and rejections == 0,
+        met=api <= 1.25 * bound and wall <= bound + 5 and commands.judged_s <= bound + 3 and rejections == 0,
         extra={
             "429s": rejections,
             "max_in_flight": max(r.max_in_flight for r in runs),
             "job_minus_bound_s": wall - bound,
-            "command_minus_bound_s": median(commands) - bound,
+            "command_minus_bound_s": commands.judged_s - bound,
+            **commands.extra(),
         },
     )
     return result, FullState(tenant=tenant.name, customer=runs and name, workflows=workflows)
@@ -170,7 +203,7 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
 def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) -> ScenarioResult:
     runs = [timed_sync(env, state.customer) for _ in range(repeat)]
     env.sim.admin.reset_stats()
-    commands = [timed_command_sync(env.engine, state.customer, concurrency=TENANT_CONCURRENCY) for _ in range(repeat)]
+    commands = timed_commands(env, lambda: state.customer, repeat)
     command_exports = int(env.sim.admin.stats()["by_endpoint"].get("export", 0))
     bound = list_only_bound_s(
         state.workflows, page_length=PAGE_LENGTH, latency_s=LATENCY_S, concurrency=TENANT_CONCURRENCY
@@ -181,9 +214,9 @@ def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline
     return ScenarioResult(
         name="incremental",
         workload=f"the same {state.workflows:,} workflows again, nothing changed",
-        target="0 exports; job <= list-only bound + 3 s; command <= 3.0 s",
+        target="0 exports; job <= list-only bound + 3 s; command <= 3.0 s (production instance)",
         wall_s=wall,
-        command_s=median(commands),
+        command_s=commands.judged_s,
         bound_s=bound,
         api_s=median([r.api_s for r in runs]),
         requests=runs[-1].requests,
@@ -192,11 +225,12 @@ def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline
         baseline_s=base,
         baseline_estimated=estimated,
         repetitions=repeat,
-        met=exports == 0 and command_exports == 0 and wall <= bound + 3 and median(commands) <= 3.0,
+        met=exports == 0 and command_exports == 0 and wall <= bound + 3 and commands.judged_s <= 3.0,
         extra={
             "export_requests": exports,
             "command_export_requests": command_exports,
             "job_minus_bound_s": wall - bound,
+            **commands.extra(),
         },
     )
 
