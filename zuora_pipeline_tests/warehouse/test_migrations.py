@@ -58,3 +58,23 @@ def test_tasks_have_no_index_duplicating_the_unique_one_and_lookups_use_it(pg_ur
         conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(conn.execute(sa.text("EXPLAIN SELECT id FROM tasks WHERE workflow_id = 1")).scalars())
     assert "uq_tasks_workflow_id_zuora_id" in plan, plan
+
+
+def test_export_columns_compress_with_lz4_on_postgres(pg_url):
+    from importlib import import_module
+
+    columns = import_module("zuora_pipeline.warehouse.migrations.versions.0008_exports_lz4_compression").EXPORT_COLUMNS
+    engine = create_warehouse_engine(pg_url)
+    with engine.connect() as conn:
+        methods = {
+            (table, column): conn.execute(
+                sa.text(
+                    "SELECT attcompression FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) "
+                    "AND attname = :column"
+                ),
+                {"table": table, "column": column},
+            ).scalar()
+            for table, column in columns
+        }
+    assert set(methods.values()) == {"l"}, methods
+    assert {"workflows", "workflow_revisions", "raw_workflow_exports", "raw_export_staging"} == {t for t, _ in columns}
