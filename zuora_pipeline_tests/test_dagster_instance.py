@@ -17,6 +17,7 @@ import yaml
 
 from zuora_pipeline.dagster_instance import DEV_INSTANCE_CONFIG, ensure_instance_config
 from zuora_pipeline_tests.fixtures.dagster_dev import dagster_dev, wait_until
+from zuora_pipeline_tests.fixtures.dagster_internals import InstanceRef
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION_YAML = REPO / "deploy" / "production" / "dagster.yaml"
@@ -80,8 +81,6 @@ def test_production_config_is_the_development_config_on_postgres_storage() -> No
 def test_an_instance_loaded_as_dagster_dev_loads_it_has_the_limits(tmp_path: Path) -> None:
     # The call `dagster dev` makes without DAGSTER_HOME (no public API does the same): storage
     # in a temporary directory, configuration from the current directory's dagster.yaml.
-    from dagster._core.instance.ref import InstanceRef
-
     storage = tmp_path / "storage"
     storage.mkdir()
     ref = InstanceRef.from_dir(str(storage), config_dir=str(REPO))

@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus
 
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.jobs import FLEET_CHECKS_JOB_NAME
@@ -24,6 +22,7 @@ from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.warehouse import sync_state
 from zuora_pipeline.warehouse.schema import customers, tasks, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction
+from zuora_pipeline_tests.fixtures.dagster_internals import AssetCheckExecutionResolvedStatus, PartitionKeyFilter
 
 TASK_COUNTS = dg.AssetCheckKey(WORKFLOW_TASKS, "task_counts_match_exports")
 FRESH = dg.AssetCheckKey(FLEET, "customers_fresh")

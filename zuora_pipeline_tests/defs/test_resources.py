@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster_graphql.schema.resources import GrapheneConfiguredValue
 
 from zuora_pipeline.defs.resources import ZuoraResource, environment_resources
 from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
+from zuora_pipeline_tests.fixtures.dagster_internals import RepositorySnap
 
 PACKAGE = Path(__file__).resolve().parents[2] / "zuora_pipeline"
 KEY = "k" * 43 + "="

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import click
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -35,14 +36,12 @@ ODD_SECRET = "s3cr+t/with=odd&chars%41 and space"
 
 
 def _dagster_storage_text(instance: Any, run_ids: list[str]) -> str:
-    from dagster._serdes import serialize_value
-
     parts: list[str] = []
     for run_id in run_ids:
         run = instance.get_run_by_id(run_id)
-        parts += [serialize_value(run), json.dumps(run.run_config, default=str), json.dumps(dict(run.tags))]
+        parts += [dg.serialize_value(run), json.dumps(run.run_config, default=str), json.dumps(dict(run.tags))]
         for entry in run_records(instance, run_id):
-            parts += [serialize_value(entry), repr(entry)]
+            parts += [dg.serialize_value(entry), repr(entry)]
     return "\n".join(parts)
 
 
