@@ -5,10 +5,10 @@ The runs are created exactly as `dagster job launch` creates them (we reuse its 
 they carry the remote origin of the ``zuora_pipeline`` code location and the daemon's queued run
 coordinator launches them like any run from the UI or the schedule.
 
-This is the project's only use of private Dagster APIs (``dagster._cli``): Dagster has no public
-call that creates a run with a code location's remote origin from outside a daemon or the
-webserver. zuora_pipeline_tests/defs/test_launcher.py pins their signatures, so an upgrade that
-changes them fails there, not in an operator's `sync`.
+Dagster has no public call that creates a run with a code location's remote origin from outside
+a daemon or the webserver: the calls used come from ``defs/dagster_private.py``, and
+zuora_pipeline_tests/defs/test_launcher.py pins their signatures, so an upgrade that changes
+them fails there, not in an operator's `sync`.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 from dagster import __version__ as dagster_version
-from dagster._cli.job import _create_run  # the body of `dagster job launch`
-from dagster._cli.workspace.cli_target import (
+from dagster_shared.cli import WorkspaceOpts
+
+from zuora_pipeline.defs.dagster_private import (
+    create_run,
     get_code_location_from_workspace,
     get_remote_job_from_remote_repo,
     get_remote_repository_from_code_location,
     get_workspace_from_cli_opts,
 )
-from dagster_shared.cli import WorkspaceOpts
-
 from zuora_pipeline.defs.runner import SyncOutcome, outcome_from_record
 
 LOCATION_NAME = "zuora_pipeline"
@@ -91,7 +91,7 @@ def run_submitter(
             job = get_remote_job_from_remote_repo(repo, job_name)
 
             def submit(run_config: Mapping[str, Any], tags: Mapping[str, str]) -> str:
-                run = _create_run(
+                run = create_run(
                     instance=instance,
                     code_location=location,
                     remote_repo=repo,

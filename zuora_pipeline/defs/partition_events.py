@@ -6,8 +6,8 @@ failed customer materialized too. Each customer's results are therefore logged a
 own partition: ``AssetMaterialization(partition=...)`` and ``AssetCheckEvaluation(partition=...)``,
 both public. A check evaluation counts in the UI's per-partition check status only when it names
 the materialization it evaluated; Dagster fills that in itself only for a run of one partition,
-and the record it uses (``AssetCheckEvaluationTargetMaterializationData``) is not exported. This
-module is the one place that imports it; ``zuora_pipeline_tests/defs/test_partition_events.py``
+and the record it uses (``AssetCheckEvaluationTargetMaterializationData``) is not exported: it
+comes from ``defs/dagster_private.py``, and ``zuora_pipeline_tests/defs/test_partition_events.py``
 pins its fields, so a Dagster upgrade that moves or changes it fails there first.
 """
 
@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-# Private: see the module docstring.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
+from zuora_pipeline.defs.dagster_private import AssetCheckEvaluationTargetMaterializationData
 
 Result = dg.MaterializeResult | dg.AssetCheckResult
 
