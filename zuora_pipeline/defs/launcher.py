@@ -32,6 +32,7 @@ from zuora_pipeline.defs.dagster_private import (
     get_remote_repository_from_code_location,
     get_workspace_from_cli_opts,
 )
+from zuora_pipeline.defs.keys import PARTITION_TAG
 from zuora_pipeline.defs.runner import SyncOutcome, outcome_from_record
 
 LOCATION_NAME = "zuora_pipeline"
@@ -56,7 +57,7 @@ def submit_runs(
         instance,
         job_name=job_name,
         run_config=run_config,
-        tag_sets=[{**base, "dagster/partition": key} for key in partition_keys],
+        tag_sets=[{**base, PARTITION_TAG: key} for key in partition_keys],
     )
 
 
@@ -152,7 +153,7 @@ def queued_run_outcome(instance: dg.DagsterInstance, engine: sa.Engine, run: dg.
     failure = None if success else (_first_failure(instance, run.run_id) or f"run {run.status.value.lower()}")
     return outcome_from_record(
         engine,
-        run.tags.get("dagster/partition", ""),
+        run.tags.get(PARTITION_TAG, ""),
         run.run_id,
         success=success,
         seconds=max(seconds, 0.0),

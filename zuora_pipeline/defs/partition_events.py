@@ -18,6 +18,7 @@ import dagster as dg
 from zuora_pipeline.defs.dagster_private import AssetCheckEvaluationTargetMaterializationData
 
 Result = dg.MaterializeResult | dg.AssetCheckResult
+Target = AssetCheckEvaluationTargetMaterializationData | None
 
 
 def materialization(result: dg.MaterializeResult, partition: str) -> dg.AssetMaterialization:
@@ -25,9 +26,7 @@ def materialization(result: dg.MaterializeResult, partition: str) -> dg.AssetMat
     return dg.AssetMaterialization(asset_key=result.asset_key, partition=partition, metadata=result.metadata)
 
 
-def _latest_materialization(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
-) -> AssetCheckEvaluationTargetMaterializationData | None:
+def _latest_materialization(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> Target:
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
     ).records
@@ -45,7 +44,7 @@ def check_evaluation(
     partition: str,
     *,
     blocking: bool,
-    targets: dict[dg.AssetKey, AssetCheckEvaluationTargetMaterializationData | None] | None = None,
+    targets: dict[dg.AssetKey, Target] | None = None,
 ) -> dg.AssetCheckEvaluation:
     """The result as an evaluation of ``partition``, aimed at that partition's latest
     materialization (so build it after yielding the materialization it judges). ``targets``

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 import dagster as dg
 
+from zuora_pipeline.defs.keys import PARTITION_TAG
 from zuora_pipeline.logs import JSON, JsonLineFormatter, first_line
 
 JSON_LOGGER = "json"
@@ -39,7 +40,7 @@ class RunJsonFormatter(JsonLineFormatter):
         record.run_id = meta.get("run_id")
         record.job = meta.get("job_name")
         record.step = meta.get("step_key")
-        record.customer = (meta.get("job_tags") or {}).get("dagster/partition")
+        record.customer = (meta.get("job_tags") or {}).get(PARTITION_TAG)
         event: dg.DagsterEvent | None = meta.get("dagster_event")
         record.event = event.event_type_value if event is not None else None
         failure = event.step_failure_data.error if event is not None and event.is_step_failure else None

@@ -249,7 +249,8 @@ def _events(
         context.log.info(line)
     for line in outcome.warnings:
         context.log.warning(line)
-    targets: dict = {}  # the materialization each asset's checks judge, looked up once
+    # The materialization each asset's checks judge, looked up once per asset.
+    targets: dict[dg.AssetKey, partition_events.Target] = {}
     for result in outcome.results:
         if isinstance(result, dg.MaterializeResult):
             targets.pop(result.asset_key, None)
