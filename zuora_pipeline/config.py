@@ -2,7 +2,7 @@
 
 The entry points use it: ``definitions.py`` (through ``defs/resources.py``, which turns each
 variable into a resource field shown on the UI's Resources page), the CLI and the bench. The layers
-below ``defs/`` (``zuora/``, ``warehouse/``, ``sync/``, ``steps/``, ``crypto``) never read the
+below ``defs/`` (``zuora/``, ``warehouse/``, ``logic/``, ``sync/``, ``audit/``, ``crypto``) never read the
 environment: they take these values as arguments.
 """
 

@@ -15,7 +15,7 @@ import dagster as dg
 import psutil
 
 from zuora_pipeline import config
-from zuora_pipeline.defs.runner import ensure_partitions, run_sync
+from zuora_pipeline.runs.inprocess import ensure_partitions, run_sync
 from zuora_pipeline.warehouse.engine import get_engine
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from zuora_pipeline import config
 from zuora_pipeline.bench.command import make_command_home
 from zuora_pipeline.crypto import new_key
-from zuora_pipeline.defs.runner import SyncOutcome, register_customer, run_sync
+from zuora_pipeline.runs.inprocess import SyncOutcome, register_customer, run_sync
 from zuora_pipeline.simulator.admin_client import TenantInfo
 from zuora_pipeline.simulator.config import SimulatorConfig
 from zuora_pipeline.simulator.server import SimulatorHandle, run_simulator

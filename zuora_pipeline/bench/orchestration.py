@@ -28,9 +28,9 @@ from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-from zuora_pipeline.defs.launcher import LOCATION_NAME, run_submitter
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
+from zuora_pipeline.runs.submit import LOCATION_NAME, run_submitter
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.schema import customers as customers_table

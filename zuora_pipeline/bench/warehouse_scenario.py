@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from zuora_pipeline.bench.env import BenchEnv, create_pg_database, drop_pg_database, pg_server
 from zuora_pipeline.bench.measure import measured
 from zuora_pipeline.bench.results import ScenarioResult
-from zuora_pipeline.steps.tasks import extract_tasks
-from zuora_pipeline.sync.hashing import export_hash
+from zuora_pipeline.logic.hashing import export_hash
+from zuora_pipeline.sync.extract import extract_tasks
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.engine import create_warehouse_engine

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
+from zuora_pipeline.audit.compare import Listed, compare_tenants
 from zuora_pipeline.cli import context
 from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, echo_json, trouble_exits_2
-from zuora_pipeline.sync.compare import Listed, compare_tenants
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse import workflows as workflow_table
 

@@ -15,7 +15,7 @@ import click
 from zuora_pipeline import config
 from zuora_pipeline.cli import context
 from zuora_pipeline.crypto import new_key
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer, CustomerError
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import ClientSettings, ZuoraClient, check_base_url
@@ -229,7 +229,7 @@ def list_command(as_json: bool) -> None:
 def pause_command(name: str) -> None:
     """Stop scheduled syncs of a customer."""
     with write_transaction(context.warehouse()) as conn:
-        sync_state.pause(conn, name)
+        sync_runs.pause(conn, name)
     click.echo(f"paused {name}: the hourly schedule skips it until `customers resume {name}`")
 
 
@@ -238,7 +238,7 @@ def pause_command(name: str) -> None:
 def resume_command(name: str) -> None:
     """Re-enable scheduled syncs of a customer."""
     with write_transaction(context.warehouse()) as conn:
-        sync_state.resume(conn, name)
+        sync_runs.resume(conn, name)
     click.echo(f"resumed {name}: the next hourly run syncs it (or `zuora-pipeline sync --customer {name}`)")
 
 

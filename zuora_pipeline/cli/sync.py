@@ -108,7 +108,7 @@ def sync_command(
             return
         report.running("preparing")
         with process.startup_imports():
-            from zuora_pipeline.defs.runner import ensure_partitions
+            from zuora_pipeline.runs.inprocess import ensure_partitions
 
             if in_process:
                 import zuora_pipeline.definitions  # noqa: F401  (the run loads them: loaded here, without gc)
@@ -132,7 +132,7 @@ def _run_in_process(
     full_refresh: bool,
     allow_mass_delete: bool,
 ) -> None:
-    from zuora_pipeline.defs.runner import run_sync
+    from zuora_pipeline.runs.inprocess import run_sync
 
     log = console.settings()
     for number, c in enumerate(chosen, 1):
@@ -161,7 +161,7 @@ def _queue(
     timeout: float,
 ) -> None:
     from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-    from zuora_pipeline.defs.launcher import queued_run_outcome, submit_runs, wait_for_runs
+    from zuora_pipeline.runs.submit import queued_run_outcome, submit_runs, wait_for_runs
 
     report.running("queueing runs")
     run_ids = submit_runs(
@@ -202,7 +202,7 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
         raise click.UsageError("give exactly one of --all, --customer NAME, --workflow-id ID")
     engine = context.warehouse()
     if workflow_id is not None:
-        from zuora_pipeline.steps.tasks import extract_tasks
+        from zuora_pipeline.sync.extract import extract_tasks
 
         result = extract_tasks(engine, workflow_zuora_id=workflow_id, everything=True)
         if result.workflows == 0:
@@ -211,7 +211,7 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
         return
     from zuora_pipeline.defs.assets.sync import SYNC_OP
     from zuora_pipeline.defs.keys import WORKFLOW_TASKS
-    from zuora_pipeline.defs.runner import ensure_partitions, run_reextract
+    from zuora_pipeline.runs.inprocess import ensure_partitions, run_reextract
 
     with engine.connect() as conn:
         targets = customers.names(conn) if all_ else [customers.get(conn, name).name]  # type: ignore[arg-type]

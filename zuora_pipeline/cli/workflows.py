@@ -11,7 +11,7 @@ from zuora_pipeline.cli import context
 from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, TroubleError, echo_json, trouble_exits_2
 from zuora_pipeline.diagrams.model import diagram
 from zuora_pipeline.diagrams.render import ENGINES, FORMATS, DiagramError, render
-from zuora_pipeline.sync.workflow_diff import diff_states
+from zuora_pipeline.logic.workflow_diff import diff_states
 from zuora_pipeline.warehouse import customers, history
 from zuora_pipeline.warehouse.history import HistoryError, iso
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import sqlalchemy as sa
 
+from zuora_pipeline.audit.freshness import CustomerSync, freshness, paused_table, stale_table
 from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS, WORKFLOWS
 from zuora_pipeline.defs.partitions import customer_check
 from zuora_pipeline.defs.resources import WarehouseResource
-from zuora_pipeline.sync.freshness import CustomerSync, freshness, paused_table, stale_table
 from zuora_pipeline.warehouse import quality
 from zuora_pipeline.warehouse.customers import Customer
 

@@ -2,13 +2,13 @@
 public API:
 
 - Run creation with a code location's remote origin from outside a daemon or the webserver (the
-  CLI's queued ``sync``, ``defs/launcher.py``): the body of ``dagster job launch`` and the
+  CLI's queued ``sync``, ``runs/submit.py``): the body of ``dagster job launch`` and the
   workspace helpers it uses.
 - ``AssetCheckEvaluationTargetMaterializationData`` (``defs/partition_events.py``): a check
   evaluation of one customer inside a run of several counts in the UI's per-partition check
   status only when it names the materialization it evaluated, and that record is not exported.
 
-``zuora_pipeline_tests/defs/test_launcher.py`` and ``test_partition_events.py`` pin what is used
+``zuora_pipeline_tests/runs/test_submit.py`` and ``test_partition_events.py`` pin what is used
 of each, so a Dagster upgrade that moves or changes one fails there, not in an operator's run.
 """
 

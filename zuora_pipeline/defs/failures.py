@@ -17,8 +17,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretKeyError
-from zuora_pipeline.steps.workflows import NoListingError
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.sync.apply import NoListingError
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import ZuoraAuthenticationError, ZuoraError, handling
@@ -40,9 +40,9 @@ def _record(
 ) -> None:
     with write_transaction(engine) as conn:
         if pause:
-            sync_state.paused(conn, customer.id, run_id, message)
+            sync_runs.paused(conn, customer.id, run_id, message)
         else:
-            sync_state.failed(conn, customer.id, run_id, message, retryable=retryable)
+            sync_runs.failed(conn, customer.id, run_id, message, retryable=retryable)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from zuora_pipeline.steps.history import HistoryResult
+from zuora_pipeline.sync.history import HistoryResult
 
 MAX_ROWS = 50  # the UI renders the table inline; the full log is `zuora-pipeline changes`
 

@@ -104,7 +104,7 @@ def refresh_search_text(conn: sa.Connection, workflow_ids: Sequence[int]) -> Non
 
 
 # PostgreSQL extracts tasks from the stored JSONB itself: the exports never travel to Python and
-# back. The mapping is the one of sync/tasks.py (kept in step by the same end-to-end tests):
+# back. The mapping is the one of logic/task_rows.py (kept in step by the same end-to-end tests):
 # "" and null are unset, task_type is the action_type family before "::", a task id repeated in
 # one export keeps its last occurrence.
 _PG_TASKS = """

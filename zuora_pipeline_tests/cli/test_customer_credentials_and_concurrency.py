@@ -8,7 +8,7 @@ import json
 from click.testing import CliRunner, Result
 
 from zuora_pipeline.cli import main
-from zuora_pipeline.defs.runner import ensure_partitions
+from zuora_pipeline.runs.inprocess import ensure_partitions
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.cli.report import JSON_KEYS
-from zuora_pipeline.defs import runner
-from zuora_pipeline.sync.outcome import STAT_KEYS
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.runs import inprocess as runner
+from zuora_pipeline.sync.stats import STAT_KEYS
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
@@ -51,7 +51,7 @@ def test_json_is_one_object_per_customer_with_stable_keys(cli_env, sim_tenant):
     paused = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
     _break_credentials(cli_env, bad)
     with write_transaction(cli_env.engine) as conn:
-        sync_state.pause(conn, paused)
+        sync_runs.pause(conn, paused)
 
     result = CliRunner().invoke(main, ["sync", "--all", "--in-process", "--json"])
 

@@ -19,7 +19,7 @@ from zuora_pipeline.defs.jobs import FLEET_CHECKS_JOB_NAME
 from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
-from zuora_pipeline.warehouse import sync_state
+from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse.schema import customers, tasks, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.fixtures.dagster_internals import AssetCheckExecutionResolvedStatus, PartitionKeyFilter
@@ -106,7 +106,7 @@ def test_fleet_job_runs_unpartitioned_and_names_each_stale_customer(pipeline, si
     _set_last_sync(pipeline, stale, datetime.now(UTC) - timedelta(hours=3))
     _set_last_sync(pipeline, paused, datetime.now(UTC) - timedelta(days=3))
     with write_transaction(pipeline.engine) as conn:
-        sync_state.pause(conn, paused)
+        sync_runs.pause(conn, paused)
 
     result = _run_fleet_checks(pipeline)
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretKeyError
 from zuora_pipeline.defs.failures import is_deterministic
-from zuora_pipeline.steps.workflows import NoListingError
+from zuora_pipeline.sync.apply import NoListingError
 from zuora_pipeline.zuora import (
     UnsafeBaseUrlError,
     ZuoraAuthenticationError,

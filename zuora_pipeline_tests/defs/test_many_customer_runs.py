@@ -15,8 +15,8 @@ from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.keys import SYNC_ASSETS, WORKFLOW_PAGES
 from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, AlertChannels
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.runner import run_sync_range
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.runs.inprocess import run_sync_range
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.defs.reliability.support import capture_clients, receiver, step_retries
 from zuora_pipeline_tests.defs.test_checks import TASK_COUNTS, _partition_state
@@ -104,14 +104,14 @@ def test_a_run_of_several_customers_records_each_one_and_alerts_for_the_failed_o
         if name != broken:
             pipeline.assert_matches_truth(name, tenant.name)
     assert pipeline.customer(broken).sync_status == customers.PAUSED
-    assert pipeline.customer(healthy).last_sync_status == sync_state.SUCCESS
+    assert pipeline.customer(healthy).last_sync_status == sync_runs.SUCCESS
 
 
 def test_a_paused_customer_in_a_range_is_untouched(pipeline, sim_tenant):
     tenants = [sim_tenant(workflows=5, tasks=2) for _ in range(3)]
     names = [pipeline.add_customer(t) for t in tenants]
     with write_transaction(pipeline.engine) as conn:
-        sync_state.pause(conn, names[1])
+        sync_runs.pause(conn, names[1])
     admin = pipeline.simulator.admin
     admin.reset_stats()
 
@@ -124,7 +124,7 @@ def test_a_paused_customer_in_a_range_is_untouched(pipeline, sim_tenant):
     assert admin.stats()["tokens_issued"].get(tenants[1].name, 0) == 0
     assert admin.stats()["tokens_issued"].get(tenants[0].name, 0) == 1
     with pipeline.engine.connect() as conn:
-        assert sync_state.latest(conn, pipeline.customer(names[1]).id) is None
+        assert sync_runs.latest(conn, pipeline.customer(names[1]).id) is None
 
 
 def test_a_step_retry_re_syncs_only_the_customer_that_failed(pipeline, sim_tenant, sim_admin_reset, monkeypatch):
@@ -171,8 +171,8 @@ def test_a_deterministic_failure_is_not_retried_with_the_transient_ones(
     assert built[names[0]] == 1, "refused credentials must not be tried again by the step retry"
     assert built[names[1]] == 2 and built[names[2]] == 1
     with pipeline.engine.connect() as conn:
-        record = sync_state.for_run(conn, pipeline.customer(names[0]).id, outcomes[0].run_id)
-    assert record is not None and record["status"] == sync_state.FAILED and record["retryable"] is False
+        record = sync_runs.for_run(conn, pipeline.customer(names[0]).id, outcomes[0].run_id)
+    assert record is not None and record["status"] == sync_runs.FAILED and record["retryable"] is False
 
 
 def test_the_customer_lock_is_held_for_the_whole_sync(pipeline, sim_tenant, monkeypatch):

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.keys import SYNC_ASSETS, WORKFLOW_PAGES
 from zuora_pipeline.defs.resources import environment_run_config
-from zuora_pipeline.warehouse import customers, sync_state
-from zuora_pipeline.warehouse.schema import sync_runs
+from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.warehouse.schema import sync_runs as sync_runs_table
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 ACTIVE_CHECK = dg.AssetCheckKey(WORKFLOW_PAGES, "customer_active")
@@ -17,12 +17,12 @@ ACTIVE_CHECK = dg.AssetCheckKey(WORKFLOW_PAGES, "customer_active")
 
 def _pause(pipeline, name: str) -> None:
     with write_transaction(pipeline.engine) as conn:
-        sync_state.pause(conn, name)
+        sync_runs.pause(conn, name)
 
 
 def _records(pipeline, name: str) -> list[dict]:
     with pipeline.engine.connect() as conn:
-        query = sa.select(sync_runs).where(sync_runs.c.customer_id == pipeline.customer(name).id)
+        query = sa.select(sync_runs_table).where(sync_runs_table.c.customer_id == pipeline.customer(name).id)
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
@@ -97,9 +97,9 @@ def test_resume_brings_a_customer_back(pipeline, sim_tenant):
     tenant = sim_tenant(workflows=5, tasks=2)
     name = pipeline.add_customer(tenant)
     _pause(pipeline, name)
-    assert pipeline.customer(name).paused_reason == sync_state.OPERATOR_PAUSE_REASON
+    assert pipeline.customer(name).paused_reason == sync_runs.OPERATOR_PAUSE_REASON
     with write_transaction(pipeline.engine) as conn:
-        sync_state.resume(conn, name)
+        sync_runs.resume(conn, name)
     resumed = pipeline.customer(name)
     assert (resumed.sync_status, resumed.paused_reason) == (customers.ACTIVE, None)
 

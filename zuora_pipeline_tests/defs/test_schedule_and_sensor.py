@@ -11,7 +11,7 @@ from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.schedules import customer_ranges, hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
@@ -21,7 +21,7 @@ def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
             conn, name=name, base_url="https://rest.zuora.com", client_id="c" * 36, client_secret_encrypted="x"
         )
         if status != customers.ACTIVE:
-            sync_state.pause(conn, name)
+            sync_runs.pause(conn, name)
 
 
 def _schedule_tick(pipeline):
@@ -134,13 +134,13 @@ def test_sensor_syncs_a_paused_customer_whose_secret_was_rotated_once_it_is_resu
     _add(pipeline.engine, "acme")
     first = _tick(pipeline)
     with write_transaction(pipeline.engine) as conn:
-        sync_state.paused(conn, pipeline.customer("acme").id, "run-1", "bad credentials")
+        sync_runs.paused(conn, pipeline.customer("acme").id, "run-1", "bad credentials")
     paused = _tick(pipeline, first.cursor)
     with write_transaction(pipeline.engine) as conn:
         customers.update(conn, "acme", client_secret_encrypted="rotated")
     still_paused = _tick(pipeline, paused.cursor)
     with write_transaction(pipeline.engine) as conn:
-        sync_state.resume(conn, "acme")
+        sync_runs.resume(conn, "acme")
 
     resumed = _tick(pipeline, still_paused.cursor)
 

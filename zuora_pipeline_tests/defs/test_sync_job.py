@@ -185,7 +185,7 @@ def test_tasks_removed_from_an_export_are_removed(pipeline, sim_tenant):
 
 
 def test_reextract_tasks_job_makes_no_api_request(pipeline, sim_tenant):
-    from zuora_pipeline.defs.runner import run_reextract
+    from zuora_pipeline.runs.inprocess import run_reextract
 
     tenant = sim_tenant(workflows=12, tasks=4)
     name = pipeline.add_customer(tenant)
@@ -223,7 +223,7 @@ def test_shrink_guard_holds_back_a_mass_deletion_until_the_operator_allows_it(pi
 def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pipeline, sim_tenant):
     import dagster as dg
 
-    from zuora_pipeline.warehouse import sync_state
+    from zuora_pipeline.warehouse import sync_runs
 
     tenant = sim_tenant(workflows=9, tasks=2)
     name = pipeline.add_customer(tenant)
@@ -247,7 +247,7 @@ def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pi
     assert api_calls == outcome.stats["api_calls"] > 0
 
     with pipeline.engine.connect() as conn:
-        record = sync_state.for_run(conn, pipeline.customer(name).id, outcome.run_id)
+        record = sync_runs.for_run(conn, pipeline.customer(name).id, outcome.run_id)
     assert record["status"] == "success" and record["finished_at"] is not None
     assert (record["created"], record["total"], record["errors"]) == (9, 9, 0)
     assert record["listing_complete"] is True

@@ -137,7 +137,7 @@ def _gql(base: str, query: str, variables: dict) -> dict:
 def test_materialize_a_customer_partition_through_the_webserver(pipeline, webserver, sim_tenant):
     tenant = sim_tenant(workflows=12, tasks=3)
     from zuora_pipeline import config
-    from zuora_pipeline.warehouse import customers, sync_state
+    from zuora_pipeline.warehouse import customers, sync_runs
     from zuora_pipeline.warehouse.transactions import write_transaction
 
     paused_tenant = sim_tenant(workflows=4, tasks=1)
@@ -150,7 +150,7 @@ def test_materialize_a_customer_partition_through_the_webserver(pipeline, webser
                 client_id=t.client_id,
                 client_secret_encrypted=config.secret_box().encrypt(t.client_secret),
             )
-        sync_state.pause(conn, "paused-co")
+        sync_runs.pause(conn, "paused-co")
     for name in ("acme", "paused-co"):
         added = _gql(webserver, ADD_PARTITION, {"repo": LOCATION, "name": "customers", "key": name})
         assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added

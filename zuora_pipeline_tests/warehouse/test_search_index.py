@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from zuora_pipeline.steps.tasks import extract_tasks
+from zuora_pipeline.sync.extract import extract_tasks
 from zuora_pipeline.warehouse import customers, search
 from zuora_pipeline.warehouse.schema import workflows
 from zuora_pipeline.warehouse.transactions import write_transaction

@@ -14,8 +14,8 @@ from zuora_pipeline.defs.failures import customer_step
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES
 from zuora_pipeline.defs.partitions import customer_check, customers_partitions
 from zuora_pipeline.defs.resources import ZuoraResource
-from zuora_pipeline.steps.fetch import FetchResult, fetch_workflow_definitions
-from zuora_pipeline.warehouse import sync_state
+from zuora_pipeline.sync.fetch import FetchResult, fetch_workflow_definitions
+from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -72,7 +72,7 @@ def active_result(customer: Customer) -> dg.AssetCheckResult:
 
 
 def paused_result(customer: Customer) -> dg.AssetCheckResult:
-    reason = customer.paused_reason or sync_state.OPERATOR_PAUSE_REASON
+    reason = customer.paused_reason or sync_runs.OPERATOR_PAUSE_REASON
     return dg.AssetCheckResult(
         asset_key=WORKFLOW_PAGES,
         check_name="customer_active",
@@ -153,7 +153,7 @@ def fetch_stage(
     """
     if whole_sync:
         with write_transaction(engine) as conn:
-            sync_state.started(conn, customer.id, run_id, full_refresh=full_refresh)
+            sync_runs.started(conn, customer.id, run_id, full_refresh=full_refresh)
     with customer_step(engine, customer, run_id):
         with zuora.client_for(customer) as client:
             result = fetch_workflow_definitions(engine, customer, client, run_id=run_id, full_refresh=full_refresh)

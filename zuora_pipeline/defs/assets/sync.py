@@ -51,8 +51,8 @@ from zuora_pipeline.defs.keys import (
 from zuora_pipeline.defs.notifications import FAILED_CUSTOMERS_KEY
 from zuora_pipeline.defs.policies import SYNC_RETRY_POLICY
 from zuora_pipeline.defs.resources import WarehouseResource, ZuoraResource
-from zuora_pipeline.steps.workflows import DEFAULT_MAX_DELETE_SHARE
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.sync.apply import DEFAULT_MAX_DELETE_SHARE
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
 
@@ -182,7 +182,7 @@ def _stop_if_blocked(engine: sa.Engine, customer: Customer, plan: Plan, outcome:
         message = f"{'; '.join(blocked)} ({stage} not updated)"
         if plan.whole_sync:
             with write_transaction(engine) as conn:
-                sync_state.failed(conn, customer.id, plan.run_id, message)
+                sync_runs.failed(conn, customer.id, plan.run_id, message)
         raise BlockedError(message)
 
 
@@ -225,16 +225,16 @@ def _settled(context: dg.AssetExecutionContext, engine: sa.Engine, names: list[s
         return {}
     with engine.connect() as conn:
         ids = {c.id: c.name for name in names if (c := customers.find(conn, name)) is not None}
-        records = sync_state.outcomes(conn, run_ids)
+        records = sync_runs.outcomes(conn, run_ids)
     settled: dict[str, Outcome] = {}
     for customer_id, rows in records.items():
         name = ids.get(customer_id)
         if name is None:
             continue
-        if any(row["status"] == sync_state.SUCCESS for row in rows):
+        if any(row["status"] == sync_runs.SUCCESS for row in rows):
             settled[name] = Outcome(name, lines=[f"{name}: already synced by this run or the one it re-executes"])
         elif any(
-            row["run_id"] == context.run.run_id and row["status"] == sync_state.FAILED and row["retryable"] is False
+            row["run_id"] == context.run.run_id and row["status"] == sync_runs.FAILED and row["retryable"] is False
             for row in rows
         ):
             error = next(row["error_message"] for row in rows if row["run_id"] == context.run.run_id)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from zuora_pipeline.defs.failures import customer_step
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_TASKS, WORKFLOWS
 from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.steps.tasks import extract_tasks
+from zuora_pipeline.sync.extract import extract_tasks
 from zuora_pipeline.warehouse.customers import Customer
 
 SPEC = dg.AssetSpec(

@@ -8,8 +8,8 @@ from zuora_pipeline.defs.failures import customer_step
 from zuora_pipeline.defs.history_metadata import history_metadata
 from zuora_pipeline.defs.keys import GROUP, WORKFLOW_EXPORTS, WORKFLOW_PAGES, WORKFLOWS
 from zuora_pipeline.defs.partitions import customer_check, customers_partitions
-from zuora_pipeline.steps.workflows import apply_listing
-from zuora_pipeline.warehouse import sync_state
+from zuora_pipeline.sync.apply import apply_listing
+from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse.customers import Customer
 
 SPEC = dg.AssetSpec(
@@ -51,7 +51,7 @@ def workflows_stage(
             max_delete_share=max_delete_share,
         )
     with engine.connect() as conn:
-        record = sync_state.for_run(conn, customer.id, run_id) or {}
+        record = sync_runs.for_run(conn, customer.id, run_id) or {}
     materialization = dg.MaterializeResult(
         asset_key=WORKFLOWS,
         metadata={

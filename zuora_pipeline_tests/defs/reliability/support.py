@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline import config
 from zuora_pipeline.defs.resources import ZuoraResource
-from zuora_pipeline.defs.runner import ensure_partitions
+from zuora_pipeline.runs.inprocess import ensure_partitions
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.schema import tasks, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction

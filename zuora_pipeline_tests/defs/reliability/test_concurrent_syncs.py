@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from zuora_pipeline.defs.runner import SyncOutcome, run_sync
+from zuora_pipeline.runs.inprocess import SyncOutcome, run_sync
 from zuora_pipeline.warehouse.schema import sync_runs
 from zuora_pipeline.warehouse.transactions import _LOCK_NAMESPACE
 from zuora_pipeline_tests.defs.reliability.support import live_duplicates, synced_customer, wait_until

@@ -22,7 +22,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from zuora_pipeline.defs.runner import ensure_partitions, run_sync
+from zuora_pipeline.runs.inprocess import ensure_partitions, run_sync
 
 SYNCS = 50
 CUSTOMERS = 3

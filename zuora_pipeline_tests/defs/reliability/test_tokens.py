@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from zuora_pipeline import config
-from zuora_pipeline.defs.runner import SyncOutcome
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.runs.inprocess import SyncOutcome
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.defs.reliability.support import bystander, step_retries, synced_customer, wait_until
 
@@ -73,7 +73,7 @@ def test_wrong_credentials_pause_the_customer_say_what_to_do_and_change_nothing(
     # The operator fixes the secret and resumes: the next sync converges.
     with write_transaction(pipeline.engine) as conn:
         customers.update(conn, name, client_secret_encrypted=config.secret_box().encrypt(tenant.client_secret))
-        sync_state.resume(conn, name)
+        sync_runs.resume(conn, name)
     fixed = pipeline.sync(name)
     assert fixed.success, fixed.error
     pipeline.assert_matches_truth(name, tenant.name)

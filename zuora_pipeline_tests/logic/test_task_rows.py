@@ -1,6 +1,6 @@
 import pytest
 
-from zuora_pipeline.sync.tasks import TaskExtractionError, task_rows, task_type
+from zuora_pipeline.logic.task_rows import TaskExtractionError, task_rows, task_type
 
 
 def test_task_rows_map_the_export_fields():

@@ -6,8 +6,8 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from zuora_pipeline.sync.compare import Listed, compare_tenants
-from zuora_pipeline.sync.workflow_diff import diff_states
+from zuora_pipeline.audit.compare import Listed, compare_tenants
+from zuora_pipeline.logic.workflow_diff import diff_states
 
 
 def _task(tid: int, name: str, action: str, parent: int | None = None, **parameters: Any) -> dict[str, Any]:

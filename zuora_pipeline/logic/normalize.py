@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from zuora_pipeline.sync.hashing import digest
+from zuora_pipeline.logic.hashing import digest
 from zuora_pipeline.zuora.models import WorkflowListItem
 
 

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from zuora_pipeline.sync.freshness import CustomerSync, age_text, freshness, paused_table, stale_table
+from zuora_pipeline.audit.freshness import CustomerSync, age_text, freshness, paused_table, stale_table
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MAX = timedelta(hours=2)

@@ -1,4 +1,4 @@
-from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete_refused
+from zuora_pipeline.logic.listing_diff import StoredWorkflow, diff_workflows, mass_delete_refused
 
 
 def test_diff_classifies_every_listed_and_stored_workflow():

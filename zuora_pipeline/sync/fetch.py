@@ -31,10 +31,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from zuora_pipeline.steps.fetch_threads import FetchThreads
-from zuora_pipeline.sync.hashing import export_hash
-from zuora_pipeline.sync.normalize import has_active_version, list_fingerprint
-from zuora_pipeline.warehouse import raw, sync_state
+from zuora_pipeline.logic.hashing import export_hash
+from zuora_pipeline.logic.normalize import has_active_version, list_fingerprint
+from zuora_pipeline.sync.fetch_threads import FetchThreads
+from zuora_pipeline.warehouse import raw, sync_runs
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
@@ -219,7 +219,7 @@ def fetch_workflow_definitions(
             raw.promote_staged(conn, customer.id, run_id=run_id)
             result.pages = len(pages)
             result.duration_s = time.monotonic() - started
-            sync_state.progress(
+            sync_runs.progress(
                 conn,
                 customer.id,
                 run_id,

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from zuora_pipeline.steps.history import HistoryResult, record_history
-from zuora_pipeline.sync.diff import StoredWorkflow, diff_workflows, mass_delete_refused
-from zuora_pipeline.sync.normalize import WorkflowRow, workflow_row
-from zuora_pipeline.warehouse import raw, sync_state
+from zuora_pipeline.logic.listing_diff import StoredWorkflow, diff_workflows, mass_delete_refused
+from zuora_pipeline.logic.normalize import WorkflowRow, workflow_row
+from zuora_pipeline.sync.history import HistoryResult, record_history
+from zuora_pipeline.warehouse import raw, sync_runs
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
@@ -143,8 +143,8 @@ def apply_listing(
             setattr(result, key, value)
         result.deleted_ids = list(diff.deleted)
         if result.shrink_guard_message is None:
-            sync_state.progress(conn, customer.id, run_id, **result.stats())
+            sync_runs.progress(conn, customer.id, run_id, **result.stats())
         else:
-            sync_state.failed(conn, customer.id, run_id, result.shrink_guard_message, **result.stats())
+            sync_runs.failed(conn, customer.id, run_id, result.shrink_guard_message, **result.stats())
     result.duration_s = time.monotonic() - started
     return result

@@ -3,7 +3,7 @@
 Only workflows whose export changed since their tasks were last extracted are processed, in
 chunks, so memory stays bounded however many workflows a customer has. PostgreSQL extracts the
 tasks from the stored JSONB itself (warehouse/tasks.extract_in_database); SQLite reads the exports
-into Python and maps them with sync/tasks.py. A parity test keeps the two equal.
+into Python and maps them with logic/task_rows.py. A parity test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.sync.tasks import task_rows
-from zuora_pipeline.warehouse import sync_state
+from zuora_pipeline.logic.task_rows import task_rows
+from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
@@ -83,9 +83,7 @@ def extract_tasks(
             result.total = task_table.count_for_customer(conn, customer.id)
         if customer is not None and run_id is not None:
             # The last step of a sync: the whole sync succeeded (a no-op outside a sync).
-            sync_state.succeeded(
-                conn, customer.id, run_id, tasks_upserted=result.upserted, tasks_deleted=result.deleted
-            )
+            sync_runs.succeeded(conn, customer.id, run_id, tasks_upserted=result.upserted, tasks_deleted=result.deleted)
     result.duration_s = time.monotonic() - started
     return result
 

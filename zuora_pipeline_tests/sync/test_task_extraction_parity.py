@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from zuora_pipeline.steps.tasks import extract_tasks
+from zuora_pipeline.sync.extract import extract_tasks
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.schema import tasks, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction

@@ -1,4 +1,4 @@
-"""The private Dagster functions the queued launcher relies on (defs/launcher.py) keep the
+"""The private Dagster functions the queued launcher relies on (runs/submit.py) keep the
 signatures it calls them with: an upgrade that changes them fails here, loudly."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import inspect
 import subprocess
 import sys
 
-from zuora_pipeline.defs import launcher
+from zuora_pipeline.runs import submit as launcher
 
 
 def test_create_run_takes_the_keywords_the_launcher_passes() -> None:

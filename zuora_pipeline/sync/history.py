@@ -16,9 +16,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from zuora_pipeline.sync.diff import WorkflowDiff
-from zuora_pipeline.sync.normalize import WorkflowRow
-from zuora_pipeline.sync.workflow_diff import diff_states
+from zuora_pipeline.logic.listing_diff import WorkflowDiff
+from zuora_pipeline.logic.normalize import WorkflowRow
+from zuora_pipeline.logic.workflow_diff import diff_states
 from zuora_pipeline.warehouse import history
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.history import Identity

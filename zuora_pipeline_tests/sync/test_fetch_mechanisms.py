@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from zuora_pipeline.steps import fetch
+from zuora_pipeline.sync import fetch
 from zuora_pipeline.warehouse import raw
 from zuora_pipeline.zuora.client import EXPORT_WINDOW
 from zuora_pipeline.zuora.results import WorkflowExport

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from zuora_pipeline.sync.workflow_diff import WorkflowChanges, diff_states
+from zuora_pipeline.logic.workflow_diff import WorkflowChanges, diff_states
 
 BATCH = 200
 

@@ -1,4 +1,4 @@
-from zuora_pipeline.steps.fetch import FetchResult
+from zuora_pipeline.sync.fetch import FetchResult
 
 
 def test_pagination_complete_needs_pages_one_to_n_and_distinct_ids():

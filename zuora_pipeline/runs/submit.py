@@ -7,7 +7,7 @@ coordinator launches them like any run from the UI or the schedule.
 
 Dagster has no public call that creates a run with a code location's remote origin from outside
 a daemon or the webserver: the calls used come from ``defs/dagster_private.py``, and
-zuora_pipeline_tests/defs/test_launcher.py pins their signatures, so an upgrade that changes
+zuora_pipeline_tests/runs/test_submit.py pins their signatures, so an upgrade that changes
 them fails there, not in an operator's `sync`.
 """
 
@@ -33,7 +33,7 @@ from zuora_pipeline.defs.dagster_private import (
     get_workspace_from_cli_opts,
 )
 from zuora_pipeline.defs.keys import PARTITION_TAG
-from zuora_pipeline.defs.runner import SyncOutcome, outcome_from_record
+from zuora_pipeline.runs.inprocess import SyncOutcome, outcome_from_record
 
 LOCATION_NAME = "zuora_pipeline"
 WORKSPACE_YAML = f"""load_from:

@@ -19,8 +19,8 @@ from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
 from zuora_pipeline.logs import TEXT
-from zuora_pipeline.sync.outcome import STAT_KEYS
-from zuora_pipeline.warehouse import customers, sync_state
+from zuora_pipeline.sync.stats import STAT_KEYS
+from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 
@@ -79,7 +79,7 @@ def outcome_from_record(
     outcome = SyncOutcome(customer, success, run_id, seconds)
     with engine.connect() as conn:
         row = customers.find(conn, customer)
-        record: dict[str, Any] = (sync_state.for_run(conn, row.id, run_id) or {}) if row else {}
+        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, run_id) or {}) if row else {}
     outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
     if not success:
         outcome.error = record.get("error_message") or failure or "run failed"

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
-from zuora_pipeline.sync.hashing import export_hash
-from zuora_pipeline.sync.normalize import list_fingerprint, workflow_row
+from zuora_pipeline.logic.hashing import export_hash
+from zuora_pipeline.logic.normalize import list_fingerprint, workflow_row
 from zuora_pipeline.zuora.models import parse_list_item
 
 ITEM = {
