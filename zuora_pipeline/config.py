@@ -9,6 +9,7 @@ environment: they take these values as arguments.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from zuora_pipeline.crypto import SECRET_KEY_ENV, SecretBox
@@ -20,15 +21,23 @@ CUSTOMERS_PER_RUN_ENV = "ZUORA_PIPELINE_CUSTOMERS_PER_RUN"
 # Customers per run of the hourly schedule and of backfills. Measured on a 2-core machine with
 # 50 customers (`zuora-pipeline bench fleet`): see the README's Performance section.
 DEFAULT_CUSTOMERS_PER_RUN = 25
+STALE_AFTER_ENV = "ZUORA_PIPELINE_STALE_AFTER_MINUTES"
+# Two missed hourly syncs: a customer is stale (the fleet check warns, an alert goes out).
+DEFAULT_STALE_AFTER = timedelta(hours=2)
+BROWSER_URL_ENV = "ZUORA_PIPELINE_BROWSER_URL"
 
 __all__ = [
     "ALLOWED_HOSTS_ENV",
+    "BROWSER_URL_ENV",
     "CUSTOMERS_PER_RUN_ENV",
     "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "DEFAULT_CUSTOMERS_PER_RUN",
+    "DEFAULT_STALE_AFTER",
     "SECRET_KEY_ENV",
+    "STALE_AFTER_ENV",
     "allowed_hosts",
+    "browser_url",
     "customers_per_run",
     "data_dir",
     "database_url",
@@ -36,6 +45,8 @@ __all__ = [
     "is_set",
     "secret_box",
     "secret_key",
+    "stale_after",
+    "warehouse_kind",
 ]
 
 
@@ -87,3 +98,27 @@ def secret_box() -> SecretBox:
 
 def allowed_hosts() -> tuple[str, ...]:
     return parse_allowed_hosts(os.environ.get(ALLOWED_HOSTS_ENV, ""))
+
+
+def stale_after() -> timedelta:
+    """How long an active customer may go without a successful sync before it is stale."""
+    raw = os.environ.get(STALE_AFTER_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STALE_AFTER
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = 0
+    if minutes <= 0:
+        raise ValueError(f"{STALE_AFTER_ENV} must be a positive number of minutes, got {raw!r}")
+    return timedelta(minutes=minutes)
+
+
+def warehouse_kind(url: str) -> str:
+    """The warehouse's kind as the Dagster catalog shows it."""
+    return "postgres" if url.startswith("postgresql") else "sqlite"
+
+
+def browser_url() -> str | None:
+    """The workflow browser's base URL, if one is deployed."""
+    return os.environ.get(BROWSER_URL_ENV, "").strip().rstrip("/") or None

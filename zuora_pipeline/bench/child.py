@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
             {
                 "wall_s": wall,
                 "api_s": exports["duration_s"],
-                "exportable": int(meta["zuora/workflow_pages"]["total"]) - int(exports["without_active_version"]),
+                "exportable": int(meta["zuora/workflow_pages"]["workflows_listed"])
+                - int(exports["without_active_version"]),
                 "rows": int(wf["created"]) + int(wf["updated"]) + int(tasks["upserted"]),
                 "rss_before_mb": rss_before,
             }

@@ -28,8 +28,8 @@ from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
+from zuora_pipeline.runs.inprocess import PARTITIONS_NAME
 from zuora_pipeline.runs.submit import LOCATION_NAME, run_submitter
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
@@ -135,7 +135,7 @@ def tick(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
     names = [f"{env.unique('tick')}-{i:05d}" for i in range(count)]
     _add_customers(env, names)
     with pg_instance(env, "tick_home") as (instance, _home, on_pg):
-        instance.add_dynamic_partitions(customers_partitions.name, names)
+        instance.add_dynamic_partitions(PARTITIONS_NAME, names)
         walls, requested = [], 0
         for _ in range(repeat):
             with measured() as m:
@@ -217,7 +217,7 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
                 )
             names.append(name)
         env.sim.admin.reset_stats()
-        instance.add_dynamic_partitions(customers_partitions.name, names)
+        instance.add_dynamic_partitions(PARTITIONS_NAME, names)
         daemon_env = {**os.environ, "DAGSTER_HOME": home, "ZUORA_PIPELINE_DATABASE_URL": url}
         pg_before = _postgres_server_cpu_s(url) if on_pg else None
         daemon = subprocess.Popen(

@@ -22,8 +22,9 @@ from zuora_pipeline.bench.command import timed_command_sync
 from zuora_pipeline.bench.env import LATENCY_MS, TENANT_CONCURRENCY, BenchEnv
 from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
-from zuora_pipeline.defs.keys import WORKFLOW_EXPORTS
+from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import ZuoraResource
+from zuora_pipeline.sync.results import WORKFLOW_EXPORTS
 
 PAGE_LENGTH = ZuoraResource().page_length
 LATENCY_S = LATENCY_MS / 1000
@@ -31,7 +32,7 @@ TASKS = 20
 FULL_WORKFLOWS = 2_000
 MEMORY_WORKFLOWS = 10_000
 BASELINE_WORKFLOWS = 200
-EXPORTS_KEY = "/".join(WORKFLOW_EXPORTS.path)
+EXPORTS_KEY = PipelineOptions().key(WORKFLOW_EXPORTS).to_user_string()
 
 
 def scaled(n: int, scale: float, minimum: int = 10) -> int:
@@ -67,7 +68,7 @@ def timed_sync(
     stats = env.sim.admin.stats()
     meta = env.step_metadata(outcome.run_id)
     exports = meta.get(EXPORTS_KEY, {})
-    listed = int(meta.get("zuora/workflow_pages", {}).get("total", 0))
+    listed = int(meta.get("zuora/workflow_pages", {}).get("workflows_listed", 0))
     return SyncRun(
         wall_s=m.wall_s,
         api_s=float(exports.get("duration_s", 0.0)),
@@ -75,7 +76,7 @@ def timed_sync(
         rejections=int(stats["in_flight_limit_rejections"]),
         max_in_flight=max(stats["max_in_flight"].values(), default=0),
         peak_rss_mb=m.peak_rss_mb,
-        stats=outcome.stats,
+        stats=outcome.stats.as_dict() if outcome.stats else {},
         exports_requested=int(exports.get("exports_requested", 0)),
         exportable=listed - int(exports.get("without_active_version", 0)),
         rows=_rows_written(env, meta),

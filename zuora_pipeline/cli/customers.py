@@ -251,9 +251,9 @@ def remove_command(name: str, yes: bool) -> None:
         raise click.UsageError(f"this deletes {name} and all its rows: add --yes to confirm")
     with write_transaction(context.warehouse()) as conn:
         customers.remove(conn, name)
-    from zuora_pipeline.defs.partitions import customers_partitions
+    from zuora_pipeline.runs.inprocess import PARTITIONS_NAME
 
     instance = context.dagster_instance()
-    if instance.has_dynamic_partition(customers_partitions.name, name):
-        instance.delete_dynamic_partition(customers_partitions.name, name)
+    if instance.has_dynamic_partition(PARTITIONS_NAME, name):
+        instance.delete_dynamic_partition(PARTITIONS_NAME, name)
     click.echo(f"removed {name}, its workflows, tasks and partition")

@@ -26,6 +26,7 @@ from zuora_pipeline.sync.stats import STAT_KEYS
 
 if TYPE_CHECKING:
     from zuora_pipeline.runs.inprocess import SyncOutcome
+    from zuora_pipeline.sync.stats import Stats
 
 JSON_KEYS = ("customer", "status", "run_id", "seconds", *STAT_KEYS, "error")
 SUCCESS, FAILED, SKIPPED, QUEUED, TIMEOUT = "success", "failed", "skipped", "queued", "timeout"
@@ -37,8 +38,9 @@ def _header() -> str:
     return f"{'CUSTOMER':<20} {'RESULT':<7} " + " ".join(f"{k.upper():>9}" for k in STAT_KEYS) + f" {'SECONDS':>8}"
 
 
-def _cells(status: str, stats: dict[str, int] | None, seconds: float | None) -> tuple[str, str]:
-    counts = " ".join(f"{(stats or {}).get(k, 0) if stats is not None else '-':>9}" for k in STAT_KEYS)
+def _cells(status: str, stats: Stats | None, seconds: float | None) -> tuple[str, str]:
+    values = stats.as_dict() if stats is not None else {}
+    counts = " ".join(f"{values.get(k, '-'):>9}" for k in STAT_KEYS)
     secs = f"{seconds:>8.2f}" if seconds is not None else f"{'-':>8}"
     return f"{_SHOWN[status]:<7}", f"{counts} {secs}"
 
@@ -159,11 +161,11 @@ class SyncReport:
         *,
         run_id: str | None = None,
         seconds: float | None = None,
-        stats: dict[str, int] | None = None,
+        stats: Stats | None = None,
         error: str | None = None,
     ) -> None:
         values: dict[str, Any] = {"customer": customer, "status": status, "run_id": run_id, "seconds": seconds}
-        values |= {k: (stats.get(k, 0) if stats is not None else None) for k in STAT_KEYS}
+        values |= stats.as_dict() if stats is not None else dict.fromkeys(STAT_KEYS)
         values["error"] = error
         click.echo(json.dumps({k: values[k] for k in JSON_KEYS}))
 
@@ -173,7 +175,7 @@ class SyncReport:
         else:
             click.echo(text)
 
-    def _row(self, customer: str, status: str, stats: dict[str, int] | None, seconds: float | None) -> None:
+    def _row(self, customer: str, status: str, stats: Stats | None, seconds: float | None) -> None:
         shown, rest = _cells(status, stats, seconds)
         if not self._header_shown:
             self._header_shown = True

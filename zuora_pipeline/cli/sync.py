@@ -209,9 +209,10 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
             raise click.ClickException(f"no stored export for Zuora workflow id {workflow_id}")
         click.echo(f"workflow {workflow_id}: {result.upserted} tasks upserted, {result.deleted} removed")
         return
-    from zuora_pipeline.defs.assets.sync import SYNC_OP
-    from zuora_pipeline.defs.keys import WORKFLOW_TASKS
+    from zuora_pipeline.defs.keys import SYNC_OP
+    from zuora_pipeline.defs.options import PipelineOptions
     from zuora_pipeline.runs.inprocess import ensure_partitions, run_reextract
+    from zuora_pipeline.sync.results import WORKFLOW_TASKS
 
     with engine.connect() as conn:
         targets = customers.names(conn) if all_ else [customers.get(conn, name).name]  # type: ignore[arg-type]
@@ -223,7 +224,7 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
         result = run_reextract(instance, target, log_format=log.format, log_level=log.level)
         meta = {}
         for mat in result.asset_materializations_for_node(SYNC_OP):
-            if mat.asset_key == WORKFLOW_TASKS:
+            if mat.asset_key == PipelineOptions().key(WORKFLOW_TASKS):
                 meta = {k: v.value for k, v in mat.metadata.items()}
         status = "ok" if result.success else "FAILED"
         click.echo(

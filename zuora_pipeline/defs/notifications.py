@@ -38,6 +38,7 @@ more here, and the SMTP password and the webhook URL (which may embed a token) a
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import re
@@ -46,14 +47,15 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import dagster as dg
 import httpx
 from pydantic import Field
 
-from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
+from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
+from zuora_pipeline.defs.options import PipelineOptions
 
 ENV_PREFIX = "ZUORA_PIPELINE_ALERT_"
 SMTP_HOST_ENV = f"{ENV_PREFIX}SMTP_HOST"
@@ -67,7 +69,6 @@ WEBHOOK_URL_ENV = f"{ENV_PREFIX}WEBHOOK_URL"
 UI_URL_ENV = f"{ENV_PREFIX}UI_URL"
 
 SENSOR_NAME = "sync_failure_alerts"
-RESOURCE_KEY = "alerts"
 ALERT_SENT_TAG = "zuora/alert_sent"
 # Set by Dagster on a failed run it will re-execute (run retries of a crashed run).
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -162,8 +163,29 @@ def resolved(channels: AlertChannels) -> AlertChannels:
     return channels.process_config_and_initialize()
 
 
+class Message(Protocol):
+    """What a channel sends: a subject, a text for email, a JSON payload for the webhook."""
+
+    customer: str
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def text(self) -> str: ...
+
+    def payload(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Alert:
+    """A run failed for a customer."""
+
     customer: str
     job: str
     launched_by: str
@@ -174,6 +196,14 @@ class Alert:
     @property
     def subject(self) -> str:
         return f"[zuora-pipeline] {self.job} failed for customer {self.customer}"
+
+    @property
+    def summary(self) -> str:
+        return self.error
+
+    @property
+    def label(self) -> str:
+        return f"run {self.run_id}"
 
     def text(self) -> str:
         lines = [
@@ -237,12 +267,12 @@ def launched_by(tags: Mapping[str, str]) -> str:
         return f"schedule {tags['dagster/schedule_name']}"
     if tags.get("dagster/sensor_name"):
         return f"sensor {tags['dagster/sensor_name']}"
-    if tags.get("zuora/trigger"):
-        return f"zuora-pipeline {tags['zuora/trigger']}"
+    if tags.get(TRIGGER_TAG):
+        return f"zuora-pipeline {tags[TRIGGER_TAG]}"
     return "the Dagster UI or API"
 
 
-# Step failure metadata of a run of several customers (``defs/assets/sync.py``): each failed
+# Step failure metadata of a run of several customers (``defs/assets.py``): each failed
 # customer's name and one-line error.
 FAILED_CUSTOMERS_KEY = "failed_customers"
 
@@ -282,7 +312,7 @@ def build_alerts(
     ]
 
 
-def send_email(alert: Alert, channels: AlertChannels) -> None:
+def send_email(alert: Message, channels: AlertChannels) -> None:
     assert channels.smtp_host
     message = EmailMessage()
     message["Subject"] = alert.subject
@@ -298,7 +328,7 @@ def send_email(alert: Alert, channels: AlertChannels) -> None:
         smtp.send_message(message)
 
 
-def send_webhook(alert: Alert, channels: AlertChannels) -> None:
+def send_webhook(alert: Message, channels: AlertChannels) -> None:
     assert channels.webhook_url
     response = httpx.post(channels.webhook_url, json=alert.payload(), timeout=TIMEOUT_S)
     response.raise_for_status()
@@ -317,12 +347,12 @@ class AlertDeliveryError(RuntimeError):
         self.delivered = list(delivered)
 
 
-def deliver(alert: Alert, channels: AlertChannels, log: Any) -> list[str]:
+def deliver(alert: Message, channels: AlertChannels, log: Any) -> list[str]:
     """Send the alert on every configured channel; return the channels that delivered.
     Raises (so the sensor tick shows as failed) if a configured channel could not deliver."""
     if not channels.email_enabled and not channels.webhook_enabled:
         log.info(
-            f"{alert.subject}: {alert.error} (no alert channel configured: set {SMTP_HOST_ENV} "
+            f"{alert.subject}: {alert.summary} (no alert channel configured: set {SMTP_HOST_ENV} "
             f"and {SMTP_TO_ENV}, or {WEBHOOK_URL_ENV})"
         )
         return []
@@ -341,11 +371,9 @@ def deliver(alert: Alert, channels: AlertChannels, log: Any) -> list[str]:
         except httpx.HTTPError as exc:
             problems.append(f"webhook to {_webhook_host(channels.webhook_url)}: {type(exc).__name__}")
     if delivered:
-        log.info(f"alert for run {alert.run_id} ({alert.customer}) sent by {', '.join(delivered)}")
+        log.info(f"alert for {alert.label} ({alert.customer}) sent by {', '.join(delivered)}")
     if problems:
-        raise AlertDeliveryError(
-            f"could not deliver the alert for run {alert.run_id}: {'; '.join(problems)}", delivered
-        )
+        raise AlertDeliveryError(f"could not deliver the alert for {alert.label}: {'; '.join(problems)}", delivered)
     return delivered
 
 
@@ -410,23 +438,35 @@ def alert_in_process_run(
         return exc.delivered
 
 
-@dg.run_failure_sensor(
-    name=SENSOR_NAME,
-    # Every job of this code location: the two named jobs and the implicit asset job that the
-    # Materialize button and backfills run.
-    monitored_jobs=None,
-    minimum_interval_seconds=SENSOR_INTERVAL_S,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Emails and/or POSTs a webhook once for each failed run of this code location (UI "
-    f"Materialize, backfills, the schedule, the onboarding sensor, queued CLI runs); channels are the "
-    f"`{RESOURCE_KEY}` resource ({ENV_PREFIX}* environment variables).",
-)
-def sync_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertChannels) -> None:
-    alert_failed_run(
-        context.instance,
-        context.dagster_run,
-        context.get_step_failure_events(),
-        context.failure_event.message,
-        alerts,
-        context.log,
+def build_failure_alerts(options: PipelineOptions) -> dg.SensorDefinition:
+    def sync_failure_alerts(context: dg.RunFailureSensorContext, **resources: AlertChannels) -> None:
+        alert_failed_run(
+            context.instance,
+            context.dagster_run,
+            context.get_step_failure_events(),
+            context.failure_event.message,
+            resources[options.alerts_key],
+            context.log,
+        )
+
+    # A run-failure sensor receives its resources as parameters named by their keys (it takes no
+    # ``required_resource_keys``): the signature names the project's key for the alerts resource.
+    sync_failure_alerts.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=dg.RunFailureSensorContext
+            ),
+            inspect.Parameter(options.alerts_key, inspect.Parameter.KEYWORD_ONLY, annotation=AlertChannels),
+        ]
     )
+    return dg.run_failure_sensor(
+        name=SENSOR_NAME,
+        # Every job of this code location: the two named jobs and the implicit asset job that the
+        # Materialize button and backfills run.
+        monitored_jobs=None,
+        minimum_interval_seconds=SENSOR_INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Emails and/or POSTs a webhook once for each failed run of this code location (UI "
+        "Materialize, backfills, the schedule, the onboarding sensor, queued CLI runs); channels are the "
+        f"`{options.alerts_key}` resource ({ENV_PREFIX}* environment variables).",
+    )(sync_failure_alerts)

@@ -1,4 +1,4 @@
-"""A customer's materializations and check results inside a run of several customers.
+"""A customer's results as events of its own partition.
 
 A run covering a range of partitions records a ``MaterializeResult`` or ``AssetCheckResult`` for
 every partition of the range (or, for a check, for none), so a run of ten customers would mark a
@@ -13,17 +13,41 @@ pins its fields, so a Dagster upgrade that moves or changes it fails there first
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import dagster as dg
 
 from zuora_pipeline.defs.dagster_private import AssetCheckEvaluationTargetMaterializationData
+from zuora_pipeline.defs.options import PipelineOptions
+from zuora_pipeline.sync.results import CheckOutcome, Markdown, Materialization, Url
 
-Result = dg.MaterializeResult | dg.AssetCheckResult
 Target = AssetCheckEvaluationTargetMaterializationData | None
 
 
-def materialization(result: dg.MaterializeResult, partition: str) -> dg.AssetMaterialization:
-    assert result.asset_key is not None, "stage results name their asset"
-    return dg.AssetMaterialization(asset_key=result.asset_key, partition=partition, metadata=result.metadata)
+def metadata_values(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The sync's plain metadata as Dagster shows it: Markdown, links, JSON; numbers as numbers."""
+
+    def value(item: Any) -> Any:
+        if isinstance(item, Markdown):
+            return dg.MetadataValue.md(str(item))
+        if isinstance(item, Url):
+            return dg.MetadataValue.url(str(item))
+        if isinstance(item, list | dict):
+            return dg.MetadataValue.json(item)
+        return item
+
+    return {key: value(item) for key, item in metadata.items()}
+
+
+def materialization(
+    options: PipelineOptions, item: Materialization, partition: str, extra: Mapping[str, Any] | None = None
+) -> dg.AssetMaterialization:
+    return dg.AssetMaterialization(
+        asset_key=options.key(item.asset),
+        partition=partition,
+        metadata=metadata_values({**item.metadata, **(extra or {})}),
+    )
 
 
 def _latest_materialization(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> Target:
@@ -40,27 +64,28 @@ def _latest_materialization(instance: dg.DagsterInstance, asset_key: dg.AssetKey
 
 def check_evaluation(
     instance: dg.DagsterInstance,
-    result: dg.AssetCheckResult,
+    options: PipelineOptions,
+    item: CheckOutcome,
     partition: str,
     *,
     blocking: bool,
     targets: dict[dg.AssetKey, Target] | None = None,
 ) -> dg.AssetCheckEvaluation:
-    """The result as an evaluation of ``partition``, aimed at that partition's latest
+    """The outcome as an evaluation of ``partition``, aimed at that partition's latest
     materialization (so build it after yielding the materialization it judges). ``targets``
     caches the lookups of one partition's results, one query per asset."""
-    assert result.asset_key is not None and result.check_name is not None, "stage results name their check"
+    asset_key = options.key(item.asset)
     targets = {} if targets is None else targets
-    if result.asset_key not in targets:
-        targets[result.asset_key] = _latest_materialization(instance, result.asset_key, partition)
+    if asset_key not in targets:
+        targets[asset_key] = _latest_materialization(instance, asset_key, partition)
     return dg.AssetCheckEvaluation(
-        asset_key=result.asset_key,
-        check_name=result.check_name,
-        passed=result.passed,
-        metadata=result.metadata,
-        target_materialization_data=targets[result.asset_key],
-        severity=result.severity,
-        description=result.description,
+        asset_key=asset_key,
+        check_name=item.name,
+        passed=item.passed,
+        metadata=metadata_values(item.metadata),
+        target_materialization_data=targets[asset_key],
+        severity=dg.AssetCheckSeverity.WARN if item.warn_only else dg.AssetCheckSeverity.ERROR,
+        description=item.description,
         blocking=blocking,
         partition=partition,
     )

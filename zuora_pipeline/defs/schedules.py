@@ -1,15 +1,16 @@
 """``hourly_workflow_sync``: on the hour, every active customer, in runs of up to
-``ZUORA_PIPELINE_CUSTOMERS_PER_RUN`` customers; ``fleet_quality_schedule``: the fleet-wide checks
-every 15 minutes."""
+``customers_per_run`` customers; ``fleet_quality_schedule``: the fleet-wide checks every 15 minutes."""
 
 import dagster as dg
 
-from zuora_pipeline import config as environment
-from zuora_pipeline.defs.jobs import fleet_quality_checks, sync_customer_workflows
-from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.jobs import Jobs
+from zuora_pipeline.defs.keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
+from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
+
+HOURLY_SCHEDULE_NAME = "hourly_workflow_sync"
+FLEET_SCHEDULE_NAME = "fleet_quality_schedule"
 
 
 def customer_ranges(active: list[str], partitions: list[str], per_run: int) -> list[list[str]]:
@@ -50,37 +51,42 @@ def hourly_run_requests(active: list[str], partitions: list[str], tick: str, per
             dg.RunRequest(
                 partition_key=first if first == last else None,
                 run_key=run_key,
-                tags={**tags, "zuora/trigger": "schedule"},
+                tags={**tags, TRIGGER_TAG: "schedule"},
             )
         )
     return requests
 
 
-@dg.schedule(
-    name="hourly_workflow_sync",
-    job=sync_customer_workflows,
-    cron_schedule="0 * * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def hourly_workflow_sync(
-    context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
-) -> list[dg.RunRequest] | dg.SkipReason:
-    with warehouse.engine().connect() as conn:
-        active = customers.names(conn, status=customers.ACTIVE)
-    partitions = context.instance.get_dynamic_partitions(customers_partitions.name)
-    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    requests = hourly_run_requests(active, list(partitions), tick, environment.customers_per_run())
-    if not requests:
-        return dg.SkipReason("no active customer has a partition yet")
-    return requests
+def _status(options: PipelineOptions) -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if options.schedule_running else dg.DefaultScheduleStatus.STOPPED
 
 
-# Every 15 minutes: a customer that missed its hourly sync twice is named within a quarter hour.
-fleet_quality_schedule = dg.ScheduleDefinition(
-    name="fleet_quality_schedule",
-    job=fleet_quality_checks,
-    cron_schedule="*/15 * * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+def build_schedules(options: PipelineOptions, jobs: Jobs) -> list[dg.ScheduleDefinition]:
+    @dg.schedule(
+        name=HOURLY_SCHEDULE_NAME,
+        job=jobs.sync,
+        cron_schedule=options.schedule_cron,
+        execution_timezone="UTC",
+        default_status=_status(options),
+        required_resource_keys={options.warehouse_key},
+    )
+    def hourly_workflow_sync(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+        warehouse: WarehouseResource = getattr(context.resources, options.warehouse_key)
+        with warehouse.engine().connect() as conn:
+            active = customers.names(conn, status=customers.ACTIVE)
+        partitions = context.instance.get_dynamic_partitions(options.partitions_name)
+        tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+        requests = hourly_run_requests(active, list(partitions), tick, options.customers_per_run)
+        if not requests:
+            return dg.SkipReason("no active customer has a partition yet")
+        return requests
+
+    # Every 15 minutes: a customer that missed its hourly sync twice is named within a quarter hour.
+    fleet_quality_schedule = dg.ScheduleDefinition(
+        name=FLEET_SCHEDULE_NAME,
+        job=jobs.fleet_checks,
+        cron_schedule="*/15 * * * *",
+        execution_timezone="UTC",
+        default_status=_status(options),
+    )
+    return [hourly_workflow_sync, fleet_quality_schedule]

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import dagster as dg
 
-from zuora_pipeline.defs.jobs import sync_customer_workflows
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.jobs import Jobs
+from zuora_pipeline.defs.keys import TRIGGER_TAG
+from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.customers import Customer
@@ -20,7 +21,7 @@ def _request(customer: Customer, reason: str, stamp: str) -> dg.RunRequest:
     return dg.RunRequest(
         partition_key=customer.name,
         run_key=f"{reason}:{customer.name}:{stamp}",
-        tags={"zuora/trigger": reason},
+        tags={TRIGGER_TAG: reason},
     )
 
 
@@ -60,22 +61,32 @@ def plan(
     return add, drop, runs, json.dumps({"credentials": seen}, separators=(",", ":"))
 
 
-@dg.sensor(
-    name="customer_partitions_sensor",
-    job=sync_customer_workflows,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def customer_partitions_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    with warehouse.engine().connect() as conn:
-        all_customers = customers.list_all(conn)
-    existing = set(context.instance.get_dynamic_partitions(customers_partitions.name))
-    add, drop, runs, cursor = plan(all_customers, existing, context.cursor)
-    requests = []
-    if add:
-        requests.append(customers_partitions.build_add_request(add))
-    if drop:
-        requests.append(customers_partitions.build_delete_request(drop))
-    if add or drop:
-        context.log.info(f"partitions: +{add} -{drop}")
-    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests, cursor=cursor)
+PARTITIONS_SENSOR_NAME = "customer_partitions_sensor"
+
+
+def build_partitions_sensor(
+    options: PipelineOptions, jobs: Jobs, partitions: dg.DynamicPartitionsDefinition
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=PARTITIONS_SENSOR_NAME,
+        job=jobs.sync,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING if options.schedule_running else dg.DefaultSensorStatus.STOPPED,
+        required_resource_keys={options.warehouse_key},
+    )
+    def customer_partitions_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        warehouse: WarehouseResource = getattr(context.resources, options.warehouse_key)
+        with warehouse.engine().connect() as conn:
+            all_customers = customers.list_all(conn)
+        existing = set(context.instance.get_dynamic_partitions(partitions.name))
+        add, drop, runs, cursor = plan(all_customers, existing, context.cursor)
+        requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+        if add:
+            requests.append(partitions.build_add_request(add))
+        if drop:
+            requests.append(partitions.build_delete_request(drop))
+        if add or drop:
+            context.log.info(f"partitions: +{add} -{drop}")
+        return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests, cursor=cursor)
+
+    return customer_partitions_sensor

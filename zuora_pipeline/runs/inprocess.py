@@ -4,24 +4,26 @@ each customer's stats from the sync record."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline import config
-from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.jobs import REEXTRACT_JOB_NAME, SYNC_JOB_NAME, reextract_run_config, sync_run_config
-from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG
+from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG, SYNC_OP, TRIGGER_TAG
 from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_run
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
 from zuora_pipeline.logs import TEXT
-from zuora_pipeline.sync.stats import STAT_KEYS
+from zuora_pipeline.sync.stats import Stats
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
+
+# The standalone code location's partitions (``zuora_pipeline.definitions``).
+PARTITIONS_NAME = PipelineOptions().partitions_name
 
 
 @dataclass
@@ -30,15 +32,15 @@ class SyncOutcome:
     success: bool
     run_id: str
     seconds: float
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: Stats | None = None
     error: str | None = None
 
 
 def ensure_partitions(instance: dg.DagsterInstance, names: list[str]) -> None:
-    existing = set(instance.get_dynamic_partitions(customers_partitions.name))
+    existing = set(instance.get_dynamic_partitions(PARTITIONS_NAME))
     missing = [n for n in names if n not in existing]
     if missing:
-        instance.add_dynamic_partitions(customers_partitions.name, missing)
+        instance.add_dynamic_partitions(PARTITIONS_NAME, missing)
 
 
 def register_customer(
@@ -80,7 +82,7 @@ def outcome_from_record(
     with engine.connect() as conn:
         row = customers.find(conn, customer)
         record: dict[str, Any] = (sync_runs.for_run(conn, row.id, run_id) or {}) if row else {}
-    outcome.stats = {key: int(record.get(key) or 0) for key in STAT_KEYS}
+    outcome.stats = Stats.from_mapping(record)
     if not success:
         outcome.error = record.get("error_message") or failure or "run failed"
     return outcome
@@ -132,7 +134,7 @@ def run_sync(
             **loggers_run_config(log_format, log_level),
             **_resources_run_config(resources_config),
         },
-        tags={"zuora/trigger": "cli", **(tags or {})},
+        tags={TRIGGER_TAG: "cli", **(tags or {})},
         raise_on_error=False,
     )
     return _in_process_run_finished(instance, engine, customer, result, time.monotonic() - started, alerts)
@@ -155,7 +157,7 @@ def run_sync_range(
     result = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
         instance=instance,
         run_config={**sync_run_config(), **_resources_run_config(resources_config)},
-        tags={RANGE_START_TAG: names[0], RANGE_END_TAG: names[-1], "zuora/trigger": "cli", **(tags or {})},
+        tags={RANGE_START_TAG: names[0], RANGE_END_TAG: names[-1], TRIGGER_TAG: "cli", **(tags or {})},
         raise_on_error=False,
     )
     alert_in_process_run(instance, result, alerts)
@@ -207,7 +209,7 @@ def run_reextract(
             **loggers_run_config(log_format, log_level),
             **_resources_run_config(),
         },
-        tags={"zuora/trigger": "cli"},
+        tags={TRIGGER_TAG: "cli"},
     )
     alert_in_process_run(instance, result, alerts)
     return result

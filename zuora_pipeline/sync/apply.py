@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,10 +18,10 @@ import sqlalchemy as sa
 from zuora_pipeline.logic.listing_diff import StoredWorkflow, diff_workflows, mass_delete_refused
 from zuora_pipeline.logic.normalize import WorkflowRow, workflow_row
 from zuora_pipeline.sync.history import HistoryResult, record_history
-from zuora_pipeline.warehouse import raw, sync_runs
+from zuora_pipeline.warehouse import raw
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
-from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
+from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora.models import WorkflowListItem, parse_list_item
 
 DEFAULT_MAX_DELETE_SHARE = 0.5
@@ -39,22 +40,12 @@ class WorkflowsResult:
     total: int = 0
     exports_applied: int = 0
     live_before: int = 0
-    deleted_ids: list[int] = field(default_factory=list)
     # The shrink guard held these deletions back (see shrink_guard_message).
     withheld_ids: list[int] = field(default_factory=list)
     shrink_guard_message: str | None = None
     # This sync's revisions and change log, committed with the rows above.
     history: HistoryResult = field(default_factory=HistoryResult)
     duration_s: float = 0.0
-
-    def stats(self) -> dict[str, int]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "total": self.total,
-        }
 
 
 def _listed_items(conn: sa.Connection, customer: Customer) -> list[WorkflowListItem]:
@@ -72,12 +63,14 @@ def apply_listing(
     run_id: str,
     allow_mass_delete: bool = False,
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+    on_commit: Callable[[sa.Connection, WorkflowsResult], None] | None = None,
 ) -> WorkflowsResult:
+    """The caller holds the customer's sync lock. The rows, their history and what ``on_commit``
+    writes with them (the sync record) commit together."""
     started = time.monotonic()
     now = datetime.now(UTC)
     result = WorkflowsResult()
     with write_transaction(engine) as conn:
-        lock_customer(conn, customer.id)
         page_count, _ = raw.page_stats(conn, customer.id)
         if page_count == 0:
             raise NoListingError(
@@ -141,10 +134,7 @@ def apply_listing(
 
         for key, value in diff.stats().items():
             setattr(result, key, value)
-        result.deleted_ids = list(diff.deleted)
-        if result.shrink_guard_message is None:
-            sync_runs.progress(conn, customer.id, run_id, **result.stats())
-        else:
-            sync_runs.failed(conn, customer.id, run_id, result.shrink_guard_message, **result.stats())
+        if on_commit is not None:
+            on_commit(conn, result)
     result.duration_s = time.monotonic() - started
     return result

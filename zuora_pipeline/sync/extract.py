@@ -9,6 +9,7 @@ into Python and maps them with logic/task_rows.py. A parity test keeps the two e
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from zuora_pipeline.logic.task_rows import task_rows
-from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.customers import Customer
-from zuora_pipeline.warehouse.transactions import lock_customer, write_transaction
+from zuora_pipeline.warehouse.transactions import write_transaction
 
 CHUNK = 200
 
@@ -48,15 +48,16 @@ def extract_tasks(
     customer: Customer | None = None,
     workflow_zuora_id: int | None = None,
     everything: bool = False,
-    run_id: str | None = None,
     chunk: int = CHUNK,
+    on_commit: Callable[[sa.Connection, TasksResult], None] | None = None,
 ) -> TasksResult:
+    """The tasks of one customer's workflows (its caller holds the customer's sync lock), or of
+    one Zuora workflow id in every customer. What ``on_commit`` writes (the sync record) commits
+    with the tasks."""
     started = time.monotonic()
     now = datetime.now(UTC)
     result = TasksResult()
     with write_transaction(engine) as conn:
-        if customer is not None:
-            lock_customer(conn, customer.id)
         if conn.dialect.name == "postgresql":
             # The chunk statements' estimates (100 rows guessed per jsonb_array_elements, a tasks
             # table loaded since its last ANALYZE) pass jit_above_cost, and compiling them cost
@@ -81,9 +82,8 @@ def extract_tasks(
                 _extract_chunk(conn, batch, now, result)
         if customer is not None:
             result.total = task_table.count_for_customer(conn, customer.id)
-        if customer is not None and run_id is not None:
-            # The last step of a sync: the whole sync succeeded (a no-op outside a sync).
-            sync_runs.succeeded(conn, customer.id, run_id, tasks_upserted=result.upserted, tasks_deleted=result.deleted)
+        if on_commit is not None:
+            on_commit(conn, result)
     result.duration_s = time.monotonic() - started
     return result
 

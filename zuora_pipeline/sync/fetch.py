@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,10 +34,10 @@ import sqlalchemy as sa
 from zuora_pipeline.logic.hashing import export_hash
 from zuora_pipeline.logic.normalize import has_active_version, list_fingerprint
 from zuora_pipeline.sync.fetch_threads import FetchThreads
-from zuora_pipeline.warehouse import raw, sync_runs
+from zuora_pipeline.warehouse import raw
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.customers import Customer
-from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
+from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import (
     ExportOutcome,
     ZuoraAuthenticationError,
@@ -102,136 +102,125 @@ def fetch_workflow_definitions(
     run_id: str,
     full_refresh: bool = False,
     batch_size: int = EXPORT_BATCH,
+    on_commit: Callable[[sa.Connection, FetchResult], None] | None = None,
 ) -> FetchResult:
+    """The caller holds the customer's sync lock. No write transaction is held across network
+    I/O: exports are staged in short transactions, and everything the fetch publishes (pages,
+    exports, and what ``on_commit`` writes with them: the sync record) commits together at the end."""
     started = time.monotonic()
     result = FetchResult()
     now = datetime.now(UTC)
-    # The customer lock spans the whole step, but no write transaction is held across network
-    # I/O: exports are staged in short transactions and everything the asset publishes (pages,
-    # exports, sync record) commits together at the end.
-    with customer_sync_lock(engine, customer.id):
-        with engine.connect() as conn:
-            known = raw.export_fingerprints(conn, customer.id)
-            live_before = [zid for zid, _hash, deleted in workflow_table.stored(conn, customer.id) if not deleted]
-            # The last complete listing's length lets the walk request its pages at once.
-            stored_pages, stored_items = raw.page_stats(conn, customer.id)
+    with engine.connect() as conn:
+        known = raw.export_fingerprints(conn, customer.id)
+        live_before = [zid for zid, _hash, deleted in workflow_table.stored(conn, customer.id) if not deleted]
+        # The last complete listing's length lets the walk request its pages at once.
+        stored_pages, stored_items = raw.page_stats(conn, customer.id)
+    with write_transaction(engine) as conn:
+        raw.clear_staging(conn, customer.id)
+
+    pages: list[raw.RawPage] = []
+    fingerprints: dict[int, str] = {}
+    listed_ids: set[int] = set()
+
+    def write(exports: list[raw.RawExport]) -> None:
         with write_transaction(engine) as conn:
-            raw.clear_staging(conn, customer.id)
+            raw.stage_exports(conn, customer.id, exports, run_id=run_id, at=now)
 
-        pages: list[raw.RawPage] = []
-        fingerprints: dict[int, str] = {}
-        listed_ids: set[int] = set()
-
-        def write(exports: list[raw.RawExport]) -> None:
-            with write_transaction(engine) as conn:
-                raw.stage_exports(conn, customer.id, exports, run_id=run_id, at=now)
-
-        def changed_ids() -> Iterator[int]:
-            # Runs on the client's export feeder thread, as export capacity frees up.
-            for page in threads.pages:
-                pages.append(
-                    raw.RawPage(
-                        page_number=page.number,
-                        url=page.url,
-                        body=json.dumps(page.body, ensure_ascii=False, separators=(",", ":")),
-                        item_count=len(page.items),
-                    )
-                )
-                for item in page.items:
-                    result.listed += 1
-                    listed_ids.add(item.id)
-                    if not has_active_version(item):
-                        # Its plain export would 404: there is nothing to download.
-                        result.without_active_version += 1
-                        continue
-                    fingerprint = list_fingerprint(item)
-                    fingerprints[item.id] = fingerprint
-                    if not full_refresh and known.get(item.id) == fingerprint:
-                        result.unchanged_skipped += 1
-                        continue
-                    result.exports_requested += 1
-                    yield item.id
-
-        def take(outcome: ExportOutcome, *, last_try: bool, refetch: bool) -> bool:
-            """Stage a downloaded export, or count its error; False if it is worth another pass."""
-            error = outcome.error
-            if error is not None:
-                if isinstance(error, ZuoraAuthenticationError):
-                    raise error
-                if not last_try and handling(error).fetch_again:
-                    return False
-                # The last good export stays; the workflow is retried on the next sync
-                # because its stored fingerprint still differs from the listing.
-                result.errors += 1
-                if isinstance(error, ZuoraMalformedResponseError):
-                    result.malformed_exports += 1
-                if len(result.error_samples) < 5:
-                    result.error_samples.append(str(error))
-                return True
-            export = outcome.export
-            assert export is not None
-            threads.stage(
-                raw.RawExport(
-                    zuora_id=outcome.workflow_id,
-                    content=export.content.decode("utf-8"),
-                    export_hash=export_hash(export.data),
-                    list_fingerprint=fingerprints[outcome.workflow_id],
-                    # Distinct ids: the tasks table keeps one row per task id.
-                    task_count=len(set(export.task_ids)),
+    def changed_ids() -> Iterator[int]:
+        # Runs on the client's export feeder thread, as export capacity frees up.
+        for page in threads.pages:
+            pages.append(
+                raw.RawPage(
+                    page_number=page.number,
+                    url=page.url,
+                    body=json.dumps(page.body, ensure_ascii=False, separators=(",", ":")),
+                    item_count=len(page.items),
                 )
             )
-            result.exports_downloaded += 1
-            if refetch:
-                result.exports_refetched += 1
-            if outcome.workflow_id in known:
-                result.exports_updated += 1
-            else:
-                result.exports_created += 1
+            for item in page.items:
+                result.listed += 1
+                listed_ids.add(item.id)
+                if not has_active_version(item):
+                    # Its plain export would 404: there is nothing to download.
+                    result.without_active_version += 1
+                    continue
+                fingerprint = list_fingerprint(item)
+                fingerprints[item.id] = fingerprint
+                if not full_refresh and known.get(item.id) == fingerprint:
+                    result.unchanged_skipped += 1
+                    continue
+                result.exports_requested += 1
+                yield item.id
+
+    def take(outcome: ExportOutcome, *, last_try: bool, refetch: bool) -> bool:
+        """Stage a downloaded export, or count its error; False if it is worth another pass."""
+        error = outcome.error
+        if error is not None:
+            if isinstance(error, ZuoraAuthenticationError):
+                raise error
+            if not last_try and handling(error).fetch_again:
+                return False
+            # The last good export stays; the workflow is retried on the next sync
+            # because its stored fingerprint still differs from the listing.
+            result.errors += 1
+            if isinstance(error, ZuoraMalformedResponseError):
+                result.malformed_exports += 1
+            if len(result.error_samples) < 5:
+                result.error_samples.append(str(error))
             return True
-
-        def export_pass(ids: Iterable[int], *, last_try: bool, refetch: bool) -> list[int]:
-            return [
-                outcome.workflow_id
-                for outcome in client.export_workflows(ids)
-                if not take(outcome, last_try=last_try, refetch=refetch)
-            ]
-
-        with FetchThreads(
-            client, expected_workflows=stored_items if stored_pages else None, write=write, batch_size=batch_size
-        ) as threads:
-            again = export_pass(changed_ids(), last_try=False, refetch=False)
-            for round_number in range(1, REFETCH_ROUNDS + 1):
-                if not again:
-                    break
-                time.sleep(REFETCH_PAUSE_S * round_number)
-                again = export_pass(again, last_try=round_number == REFETCH_ROUNDS, refetch=True)
-            threads.finish_staging()
-
-        result.page_numbers = [page.page_number for page in pages]
-        result.distinct_ids = len(listed_ids)
-        vanished = sorted(set(live_before) - listed_ids)
-        result.vanished_confirmed = _confirm_vanished(customer, client, vanished)
-        result.api = client.metrics.as_dict()
-
-        with write_transaction(engine) as conn:
-            raw.clear_pages(conn, customer.id)
-            raw.insert_pages(conn, customer.id, pages, run_id=run_id, at=now)
-            raw.promote_staged(conn, customer.id, run_id=run_id)
-            result.pages = len(pages)
-            result.duration_s = time.monotonic() - started
-            sync_runs.progress(
-                conn,
-                customer.id,
-                run_id,
-                listing_complete=True,
-                pages=result.pages,
-                listed=result.listed,
-                exports_requested=result.exports_requested,
-                exports_downloaded=result.exports_downloaded,
-                errors=result.errors,
-                api_calls=int(result.api.get("requests_total", 0)),
-                retries=int(result.api.get("retries_total", 0)),
+        export = outcome.export
+        assert export is not None
+        threads.stage(
+            raw.RawExport(
+                zuora_id=outcome.workflow_id,
+                content=export.content.decode("utf-8"),
+                export_hash=export_hash(export.data),
+                list_fingerprint=fingerprints[outcome.workflow_id],
+                # Distinct ids: the tasks table keeps one row per task id.
+                task_count=len(set(export.task_ids)),
             )
+        )
+        result.exports_downloaded += 1
+        if refetch:
+            result.exports_refetched += 1
+        if outcome.workflow_id in known:
+            result.exports_updated += 1
+        else:
+            result.exports_created += 1
+        return True
+
+    def export_pass(ids: Iterable[int], *, last_try: bool, refetch: bool) -> list[int]:
+        return [
+            outcome.workflow_id
+            for outcome in client.export_workflows(ids)
+            if not take(outcome, last_try=last_try, refetch=refetch)
+        ]
+
+    with FetchThreads(
+        client, expected_workflows=stored_items if stored_pages else None, write=write, batch_size=batch_size
+    ) as threads:
+        again = export_pass(changed_ids(), last_try=False, refetch=False)
+        for round_number in range(1, REFETCH_ROUNDS + 1):
+            if not again:
+                break
+            time.sleep(REFETCH_PAUSE_S * round_number)
+            again = export_pass(again, last_try=round_number == REFETCH_ROUNDS, refetch=True)
+        threads.finish_staging()
+
+    result.page_numbers = [page.page_number for page in pages]
+    result.distinct_ids = len(listed_ids)
+    vanished = sorted(set(live_before) - listed_ids)
+    result.vanished_confirmed = _confirm_vanished(customer, client, vanished)
+    result.api = client.metrics.as_dict()
+
+    with write_transaction(engine) as conn:
+        raw.clear_pages(conn, customer.id)
+        raw.insert_pages(conn, customer.id, pages, run_id=run_id, at=now)
+        raw.promote_staged(conn, customer.id, run_id=run_id)
+        result.pages = len(pages)
+        result.duration_s = time.monotonic() - started
+        if on_commit is not None:
+            on_commit(conn, result)
     return result
 
 

@@ -1,4 +1,5 @@
-"""The one owner of a sync's record (``sync_runs``) and of the customer's sync state.
+"""The sync record (``sync_runs``) and the customer's sync state: the statements behind each
+transition. ``sync/customer.py`` alone decides when a transition happens.
 
 A *sync* is one run of the whole sync job for one customer: fetch (listing and exports), then
 workflows, then tasks. Its transitions, and only these, are written here:
@@ -41,22 +42,23 @@ FAILED = "failed"
 
 OPERATOR_PAUSE_REASON = "paused by an operator"
 
-COUNTERS = (
-    "pages",
-    "listed",
-    "exports_requested",
-    "exports_downloaded",
-    "created",
-    "updated",
-    "unchanged",
-    "deleted",
-    "total",
-    "errors",
-    "tasks_upserted",
-    "tasks_deleted",
-    "api_calls",
-    "retries",
-    "listing_complete",
+# The record's counters: every column but its identity, times, status and error. A sync writes
+# them as it goes (``progress``) and when it ends.
+COUNTERS = tuple(
+    column.name
+    for column in sync_runs.columns
+    if column.name
+    not in {
+        "id",
+        "customer_id",
+        "run_id",
+        "started_at",
+        "finished_at",
+        "status",
+        "full_refresh",
+        "error_message",
+        "retryable",
+    }
 )
 
 

@@ -11,9 +11,8 @@ import sqlalchemy as sa
 
 from zuora_pipeline import config
 from zuora_pipeline.bench.orchestration import _evaluate
-from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.schedules import hourly_workflow_sync
 from zuora_pipeline.warehouse.schema import customers
+from zuora_pipeline_tests.fixtures.keys import customers_partitions, hourly_workflow_sync
 
 COUNT = 40
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from zuora_pipeline.cli import main
-from zuora_pipeline.defs.keys import WORKFLOWS
 from zuora_pipeline.warehouse.schema import workflow_changes, workflow_revisions, workflows
+from zuora_pipeline_tests.fixtures.keys import WORKFLOWS
 
 
 def _run(*args: str) -> Any:

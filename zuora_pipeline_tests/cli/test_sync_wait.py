@@ -20,9 +20,9 @@ import zuora_pipeline
 from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.dagster_instance import ensure_instance_config
-from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
+from zuora_pipeline_tests.fixtures.keys import customers_partitions
 
 WORKSPACE = Path(zuora_pipeline.__file__).resolve().parents[1] / "workspace.yaml"
 

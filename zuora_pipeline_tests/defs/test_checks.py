@@ -16,13 +16,12 @@ import sqlalchemy as sa
 
 from zuora_pipeline.definitions import defs
 from zuora_pipeline.defs.jobs import FLEET_CHECKS_JOB_NAME
-from zuora_pipeline.defs.keys import FLEET, WORKFLOW_TASKS
-from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.warehouse import sync_runs
 from zuora_pipeline.warehouse.schema import customers, tasks, workflows
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.fixtures.dagster_internals import AssetCheckExecutionResolvedStatus, PartitionKeyFilter
+from zuora_pipeline_tests.fixtures.keys import FLEET, WORKFLOW_TASKS, customers_partitions
 
 TASK_COUNTS = dg.AssetCheckKey(WORKFLOW_TASKS, "task_counts_match_exports")
 FRESH = dg.AssetCheckKey(FLEET, "customers_fresh")

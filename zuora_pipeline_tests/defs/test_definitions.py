@@ -10,8 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from zuora_pipeline.definitions import defs
-from zuora_pipeline.defs.keys import FLEET
-from zuora_pipeline.defs.partitions import customers_partitions
+from zuora_pipeline_tests.fixtures.keys import SYNC_ASSETS, customers_partitions
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,6 +23,10 @@ def test_definitions_graph_is_pinned():
     repo = defs.get_repository_def()
     graph = repo.asset_graph
     assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == [
+        "zuora/analyst_tasks",
+        "zuora/analyst_workflow_changes",
+        "zuora/analyst_workflow_revisions",
+        "zuora/analyst_workflows",
         "zuora/fleet",
         "zuora/workflow_exports",
         "zuora/workflow_pages",
@@ -50,7 +53,7 @@ def test_definitions_graph_is_pinned():
         assert graph.get(checks[name]).partitions_def is None, name
     for key in graph.get_all_asset_keys():
         partitions = graph.get(key).partitions_def
-        assert partitions == (None if key == FLEET else customers_partitions), key
+        assert partitions == (customers_partitions if key in SYNC_ASSETS else None), key
     assert {j.name for j in repo.get_all_jobs()} >= {
         "sync_customer_workflows",
         "reextract_tasks",
@@ -62,11 +65,15 @@ def test_definitions_graph_is_pinned():
     }
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repo.schedule_defs)
     assert defs.resolve_job_def("fleet_quality_checks").partitions_def is None
-    assert "customer_partitions_sensor" in {s.name for s in repo.sensor_defs}
+    assert {s.name for s in repo.sensor_defs} == {
+        "customer_partitions_sensor",
+        "sync_failure_alerts",
+        "stale_customer_alerts",
+    }
 
 
 def test_loading_the_definitions_emits_no_preview_warning():
-    # Partitioned checks are preview in Dagster 1.13: silenced once, in defs/partitions.py.
+    # Partitioned checks are preview in Dagster 1.13: silenced once, in defs/specs.py.
     code = "import zuora_pipeline.definitions"
     result = subprocess.run(
         [sys.executable, "-W", "error::dagster.PreviewWarning", "-c", code],

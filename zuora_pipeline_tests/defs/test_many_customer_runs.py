@@ -11,15 +11,14 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline import config
-from zuora_pipeline.defs.assets.sync import SYNC_OP
-from zuora_pipeline.defs.keys import SYNC_ASSETS, WORKFLOW_PAGES
+from zuora_pipeline.defs.keys import SYNC_OP
 from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, AlertChannels
-from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.runs.inprocess import run_sync_range
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.defs.reliability.support import capture_clients, receiver, step_retries
 from zuora_pipeline_tests.defs.test_checks import TASK_COUNTS, _partition_state
+from zuora_pipeline_tests.fixtures.keys import SYNC_ASSETS, WORKFLOW_PAGES, customers_partitions
 
 CHECKS_PER_CUSTOMER = 9
 
@@ -177,12 +176,12 @@ def test_a_deterministic_failure_is_not_retried_with_the_transient_ones(
 
 def test_the_customer_lock_is_held_for_the_whole_sync(pipeline, sim_tenant, monkeypatch):
     """Another run (another session) cannot take a customer while its sync writes tasks."""
-    from zuora_pipeline.defs.assets import sync as sync_module
+    from zuora_pipeline.sync import customer as sync_module
 
     name = pipeline.add_customer(sim_tenant(workflows=4, tasks=2))
     customer_id = pipeline.customer(name).id
     seen: list[bool] = []
-    real = sync_module.tasks.tasks_stage
+    real = sync_module.extract_tasks
 
     def watching(*args: Any, **kwargs: Any) -> Any:
         with pipeline.engine.connect() as other:
@@ -193,6 +192,6 @@ def test_the_customer_lock_is_held_for_the_whole_sync(pipeline, sim_tenant, monk
         seen.append(bool(taken))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync_module.tasks, "tasks_stage", watching)
+    monkeypatch.setattr(sync_module, "extract_tasks", watching)
     assert pipeline.sync(name).success
     assert seen == [False], "the tasks stage ran without the customer's sync lock"

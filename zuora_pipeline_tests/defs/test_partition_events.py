@@ -10,7 +10,8 @@ import pytest
 
 from zuora_pipeline import config
 from zuora_pipeline.defs import partition_events
-from zuora_pipeline.defs.keys import SYNC_ASSETS, WORKFLOWS
+from zuora_pipeline.sync.results import CheckOutcome, Markdown, Materialization
+from zuora_pipeline_tests.fixtures.keys import OPTIONS, SYNC_ASSETS, WORKFLOWS
 
 
 def test_the_target_materialization_record_has_the_fields_we_fill():
@@ -27,16 +28,23 @@ def test_the_target_materialization_record_has_the_fields_we_fill():
 
 def test_a_check_result_becomes_an_evaluation_of_its_partition():
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.AssetCheckResult(
-        asset_key=WORKFLOWS, check_name="matches_listing", passed=False, description="x", metadata={"n": 1}
-    )
-    evaluation = partition_events.check_evaluation(instance, result, "acme", blocking=True)
+    outcome = CheckOutcome("workflows", "matches_listing", passed=False, description="x", metadata={"n": 1})
+    evaluation = partition_events.check_evaluation(instance, OPTIONS, outcome, "acme", blocking=True)
     assert (evaluation.partition, evaluation.passed, evaluation.blocking) == ("acme", False, True)
+    assert evaluation.asset_key == WORKFLOWS and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.description == "x" and evaluation.metadata["n"].value == 1
     # Nothing materialized yet: no target.
     assert evaluation.target_materialization_data is None
-    materialization = partition_events.materialization(dg.MaterializeResult(asset_key=WORKFLOWS), "acme")
+    warning = CheckOutcome("workflow_exports", "exports_parse", passed=False, warn_only=True)
+    assert partition_events.check_evaluation(instance, OPTIONS, warning, "acme", blocking=False).severity == (
+        dg.AssetCheckSeverity.WARN
+    )
+    materialization = partition_events.materialization(
+        OPTIONS, Materialization("workflows", {"changes": Markdown("| a |"), "sample": [1]}), "acme"
+    )
     assert materialization.partition == "acme" and materialization.asset_key == WORKFLOWS
+    assert isinstance(materialization.metadata["changes"], dg.MarkdownMetadataValue)
+    assert isinstance(materialization.metadata["sample"], dg.JsonMetadataValue)
 
 
 def test_backfills_put_customers_per_run_customers_in_each_run():

@@ -6,11 +6,11 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zuora_pipeline.definitions import defs
-from zuora_pipeline.defs.keys import SYNC_ASSETS, WORKFLOW_PAGES
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.schema import sync_runs as sync_runs_table
 from zuora_pipeline.warehouse.transactions import write_transaction
+from zuora_pipeline_tests.fixtures.keys import SYNC_ASSETS, WORKFLOW_PAGES
 
 ACTIVE_CHECK = dg.AssetCheckKey(WORKFLOW_PAGES, "customer_active")
 
@@ -105,7 +105,7 @@ def test_resume_brings_a_customer_back(pipeline, sim_tenant):
 
     outcome = pipeline.sync(name)
 
-    assert outcome.success and outcome.stats["created"] == 5
+    assert outcome.success and outcome.stats.created == 5
     pipeline.assert_matches_truth(name, tenant.name)
 
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from zuora_pipeline.definitions import defs
+from zuora_pipeline.defs.factory import build_definitions
 from zuora_pipeline.defs.keys import RANGE_END_TAG, RANGE_START_TAG
-from zuora_pipeline.defs.partitions import customers_partitions
-from zuora_pipeline.defs.schedules import customer_ranges, hourly_workflow_sync
-from zuora_pipeline.defs.sensors import customer_partitions_sensor
+from zuora_pipeline.defs.options import PipelineOptions
+from zuora_pipeline.defs.schedules import customer_ranges
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
+from zuora_pipeline_tests.fixtures.keys import customer_partitions_sensor, customers_partitions, hourly_workflow_sync
 
 
 def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
@@ -24,24 +25,24 @@ def _add(engine, name: str, status: str = customers.ACTIVE) -> None:
             sync_runs.pause(conn, name)
 
 
-def _schedule_tick(pipeline):
+def _schedule_tick(pipeline, definitions: dg.Definitions = defs):
     context = dg.build_schedule_context(
         instance=pipeline.instance,
         scheduled_execution_time=datetime(2026, 11, 22, 21, 0, tzinfo=UTC),
-        repository_def=defs.get_repository_def(),
+        repository_def=definitions.get_repository_def(),
         instance_ref=pipeline.instance.get_ref(),
         resources={"warehouse": pipeline.warehouse_resource()},
     )
-    return hourly_workflow_sync.evaluate_tick(context)
+    schedule = hourly_workflow_sync if definitions is defs else definitions.resolve_schedule_def("hourly_workflow_sync")
+    return schedule.evaluate_tick(context)
 
 
-def test_schedule_syncs_active_customers_in_ranged_runs_and_leaves_paused_ones_out(pipeline, monkeypatch):
-    monkeypatch.setenv("ZUORA_PIPELINE_CUSTOMERS_PER_RUN", "2")
+def test_schedule_syncs_active_customers_in_ranged_runs_and_leaves_paused_ones_out(pipeline):
     names = ["acme", "globex", "initech", "paused-co", "umbrella"]
     for name in names:
         _add(pipeline.engine, name, customers.PAUSED if name == "paused-co" else customers.ACTIVE)
     pipeline.instance.add_dynamic_partitions(customers_partitions.name, names)
-    data = _schedule_tick(pipeline)
+    data = _schedule_tick(pipeline, build_definitions(PipelineOptions(customers_per_run=2)))
 
     requests = data.run_requests or []
     # Two per run, in partition order; a range never spans the paused customer.

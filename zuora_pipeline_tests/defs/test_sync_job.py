@@ -20,8 +20,8 @@ def test_full_sync_mirrors_the_tenant_on_postgres(pipeline, sim_tenant):
     outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["created"] == outcome.stats["total"] == 75
-    assert outcome.stats["errors"] == 0
+    assert outcome.stats.created == outcome.stats.total == 75
+    assert outcome.stats.errors == 0
     pipeline.assert_matches_truth(name, tenant.name)
 
 
@@ -47,11 +47,11 @@ def test_resync_after_mutations_equals_truth_with_exact_stats(pipeline, sim_tena
     outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["created"] == 3
-    assert outcome.stats["updated"] == 4
-    assert outcome.stats["deleted"] == 2
-    assert outcome.stats["total"] == 61
-    assert outcome.stats["unchanged"] == 61 - 3 - 4
+    assert outcome.stats.created == 3
+    assert outcome.stats.updated == 4
+    assert outcome.stats.deleted == 2
+    assert outcome.stats.total == 61
+    assert outcome.stats.unchanged == 61 - 3 - 4
     # Exactly the added and updated workflows that have an active version were exported.
     changed = set(changes.added) | set(changes.updated)
     assert pipeline.requests()["export"] == len(changed & _exportable(truth))
@@ -70,8 +70,8 @@ def test_rerun_against_unchanged_tenant_changes_nothing_and_exports_nothing(pipe
     outcome = pipeline.sync(name)
 
     assert outcome.success
-    assert (outcome.stats["created"], outcome.stats["updated"], outcome.stats["deleted"]) == (0, 0, 0)
-    assert outcome.stats["unchanged"] == 40
+    assert (outcome.stats.created, outcome.stats.updated, outcome.stats.deleted) == (0, 0, 0)
+    assert outcome.stats.unchanged == 40
     assert pipeline.requests()["export"] == 0
     after = pipeline.rows(name)
     for zid, row in before.items():
@@ -88,7 +88,7 @@ def test_full_refresh_exports_every_workflow_again(pipeline, sim_tenant):
 
     assert outcome.success
     assert pipeline.requests()["export"] == len(_exportable(pipeline.simulator.admin.truth(tenant.name)))
-    assert outcome.stats["updated"] == 0
+    assert outcome.stats.updated == 0
 
 
 def test_failed_export_keeps_the_last_good_one_and_is_retried_next_sync(pipeline, sim_tenant):
@@ -106,13 +106,13 @@ def test_failed_export_keeps_the_last_good_one_and_is_retried_next_sync(pipeline
         admin.clear_faults()
 
     assert outcome.success
-    assert outcome.stats["errors"] == 1
+    assert outcome.stats.errors == 1
     row = pipeline.rows(name)[target]
     assert row["json_export"] == good, "a failed export overwrote the last good one"
     assert len(row["tasks"]) == len(good["tasks"])
 
     retry = pipeline.sync(name)
-    assert retry.success and retry.stats["errors"] == 0
+    assert retry.success and retry.stats.errors == 0
     pipeline.assert_matches_truth(name, tenant.name)
 
 
@@ -148,7 +148,7 @@ def test_a_soft_deleted_workflow_that_reappears_is_restored(pipeline, sim_tenant
 
     outcome = pipeline.sync(name)
 
-    assert outcome.success and outcome.stats["created"] == 1
+    assert outcome.success and outcome.stats.created == 1
     assert pipeline.rows(name)[zid]["deleted_at"] is None
 
 
@@ -216,7 +216,7 @@ def test_shrink_guard_holds_back_a_mass_deletion_until_the_operator_allows_it(pi
 
     allowed = pipeline.sync(name, allow_mass_delete=True)
 
-    assert allowed.success and allowed.stats["deleted"] == 12
+    assert allowed.success and allowed.stats.deleted == 12
     assert {z for z, r in pipeline.rows(name).items() if r["deleted_at"]} == set(gone)
 
 
@@ -236,15 +236,21 @@ def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pi
         return records[0].asset_materialization.metadata
 
     stats = ("created", "updated", "unchanged", "deleted", "total", "errors", "api_calls", "retries", "duration_s")
-    for asset in ("workflow_pages", "workflow_exports", "workflows", "workflow_tasks"):
+    for asset in ("workflow_exports", "workflows", "workflow_tasks"):
         for key in stats:
             assert isinstance(metadata(asset)[key], dg.IntMetadataValue | dg.FloatMetadataValue), (asset, key)
+    # The listing is counted in pages and workflows, never in rows created or updated.
+    pages = metadata("workflow_pages")
+    for key in ("pages", "workflows_listed", "api_calls", "retries", "duration_s"):
+        assert isinstance(pages[key], dg.IntMetadataValue | dg.FloatMetadataValue), key
+    assert not {"created", "updated", "unchanged", "deleted", "total"} & set(pages)
+    assert (pages["pages"].value, pages["workflows_listed"].value) == (1, 9)
     assert metadata("workflows")["created"].value == 9
     exportable = len(_exportable(pipeline.simulator.admin.truth(tenant.name)))
     assert metadata("workflow_exports")["created"].value == metadata("workflow_exports")["total"].value == exportable
     assert metadata("workflow_tasks")["created"].value == metadata("workflow_tasks")["total"].value > 0
     api_calls = metadata("workflow_pages")["api_calls"].value + metadata("workflow_exports")["api_calls"].value
-    assert api_calls == outcome.stats["api_calls"] > 0
+    assert api_calls == outcome.stats.api_calls > 0
 
     with pipeline.engine.connect() as conn:
         record = sync_runs.for_run(conn, pipeline.customer(name).id, outcome.run_id)

@@ -285,7 +285,7 @@ class Bystander:
         assert pipeline.rows(self.name) == self.rows, f"{self.name}'s rows changed during another customer's fault"
         outcome = pipeline.sync(self.name)
         assert outcome.success, outcome.error
-        assert outcome.stats["retries"] == 0, "the bystander's sync met the other customer's faults"
+        assert outcome.stats.retries == 0, "the bystander's sync met the other customer's faults"
         pipeline.assert_matches_truth(self.name, self.tenant.name)
 
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from zuora_pipeline.cli import main
-from zuora_pipeline.defs.assets.sync import SYNC_OP
+from zuora_pipeline.defs.keys import SYNC_OP
 from zuora_pipeline_tests.defs.reliability.support import (
     bystander,
     check_results,
@@ -43,7 +43,7 @@ def test_a_listed_workflow_whose_export_404s_keeps_its_row_and_last_good_export(
     outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["errors"] == 1
+    assert outcome.stats.errors == 1
     assert admin.stats()["faults_injected"] == {"404": 1}, "an export that 404s is not fetched again"
     row = pipeline.rows(name)[target]
     assert row["deleted_at"] is None
@@ -54,7 +54,7 @@ def test_a_listed_workflow_whose_export_404s_keeps_its_row_and_last_good_export(
     admin.delete_workflow(tenant.name, target)
     after = pipeline.sync(name)
     assert after.success, after.error
-    assert after.stats["deleted"] == 1 and after.stats["errors"] == 0
+    assert after.stats.deleted == 1 and after.stats.errors == 0
     pipeline.assert_matches_truth(name, tenant.name)
     assert _deleted(pipeline.rows(name)) == {target}
 
@@ -98,7 +98,7 @@ def test_workflows_changing_mid_walk_are_detected_and_the_step_retry_relists(
     truth = admin.truth(tenant.name)
     pipeline.assert_matches_truth(name, tenant.name)
     assert _deleted(pipeline.rows(name)) == before_ids - set(truth), "a live workflow was deleted"
-    assert outcome.stats["deleted"] == 1 and outcome.stats["created"] == 1
+    assert outcome.stats.deleted == 1 and outcome.stats.created == 1
 
 
 def test_a_listing_that_never_settles_fails_and_deletes_nothing(
@@ -172,13 +172,13 @@ def test_a_suddenly_empty_listing_is_held_back_by_the_shrink_guard(
 
     allowed = pipeline.sync(name, allow_mass_delete=True)
     assert allowed.success, allowed.error
-    assert allowed.stats["deleted"] == 20
+    assert allowed.stats.deleted == 20
     assert _deleted(pipeline.rows(name)) == set(before)
 
     # The permission comes back: everything is restored.
     admin.clear_faults()
     restored = pipeline.sync(name)
-    assert restored.success and restored.stats["created"] == 20
+    assert restored.success and restored.stats.created == 20
     pipeline.assert_matches_truth(name, tenant.name)
 
 

@@ -69,7 +69,7 @@ def test_a_transiently_malformed_page_is_asked_for_again_by_the_client(
 
     assert outcome.success, outcome.error
     assert step_retries(pipeline.instance, outcome.run_id) == []
-    assert outcome.stats["retries"] == 1
+    assert outcome.stats.retries == 1
     pipeline.assert_matches_truth(name, tenant.name)
 
 
@@ -90,7 +90,7 @@ def test_malformed_export_is_counted_and_the_last_good_export_kept(
     outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["errors"] == 1
+    assert outcome.stats.errors == 1
     assert admin.stats()["faults_injected"] == {"malformed": 3}, "one request and two further passes"
     row = pipeline.rows(name)[target]
     assert row["json_export"] == good["json_export"], "a malformed export replaced the last good one"
@@ -102,7 +102,7 @@ def test_malformed_export_is_counted_and_the_last_good_export_kept(
 
     admin.clear_faults()
     retry = pipeline.sync(name)
-    assert retry.success and retry.stats["errors"] == 0
+    assert retry.success and retry.stats.errors == 0
     pipeline.assert_matches_truth(name, tenant.name)
 
 
@@ -140,7 +140,7 @@ def test_unknown_extra_fields_are_accepted_and_kept(
         outcome = pipeline.sync(name)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["errors"] == 0
+    assert outcome.stats.errors == 0
     truth = pipeline.simulator.admin.truth(tenant.name)
     rows = pipeline.rows(name)
     assert set(rows) == set(truth)
@@ -215,7 +215,7 @@ def test_an_export_missing_a_required_field_is_counted_naming_field_and_workflow
         outcome = pipeline.sync(name, full_refresh=True)
 
     assert outcome.success, outcome.error
-    assert outcome.stats["errors"] == 1
+    assert outcome.stats.errors == 1
     exports_of_target = [r for r in proxy.requests if r.path.startswith(f"/workflows/{target}/export")]
     assert len(exports_of_target) == 1, "an export missing a required field is not fetched again"
     meta = materialization_metadata(pipeline.instance, outcome.run_id, "zuora/workflow_exports")

@@ -47,7 +47,7 @@ def test_exports_that_failed_transiently_are_fetched_again_in_the_same_run(
     assert step_retries(pipeline.instance, outcome.run_id) == []
     meta = materialization_metadata(pipeline.instance, outcome.run_id, EXPORTS)
     assert meta["exports_refetched"] == 3, meta
-    assert meta["errors"] == 1 and outcome.stats["errors"] == 1
+    assert meta["errors"] == 1 and outcome.stats.errors == 1
     (sample,) = meta["error_samples"]
     assert f"/workflows/{gone}/export" in sample and "404" in sample, sample
     injected = admin.stats()["faults_injected"]

@@ -79,14 +79,14 @@ def test_soak_random_faults_and_changes_lose_nothing(
         outcome = sync(name)
 
         figures["syncs"] += 1
-        figures["client_retries"] += outcome.stats["retries"]
-        figures["export_errors"] += outcome.stats["errors"]
+        figures["client_retries"] += outcome.stats.retries
+        figures["export_errors"] += outcome.stats.errors
         if outcome.success:
             live = _live(pipeline.rows(name))
             truth = set(admin.truth(tenant.name))
             figures["rows_lost"] += len(truth - live)
             figures["ghost_rows"] += len(live - truth)
-            if outcome.stats["errors"] == 0:
+            if outcome.stats.errors == 0:
                 pipeline.assert_matches_truth(name, tenant.name)
                 figures["runs_equal_to_truth"] += 1
             else:

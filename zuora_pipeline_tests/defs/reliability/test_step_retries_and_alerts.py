@@ -18,9 +18,9 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from zuora_pipeline.defs.assets.sync import SYNC_OP
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME
-from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, SENSOR_NAME, AlertChannels, sync_failure_alerts
+from zuora_pipeline.defs.keys import SYNC_OP
+from zuora_pipeline.defs.notifications import ALERT_SENT_TAG, SENSOR_NAME, AlertChannels
 from zuora_pipeline_tests.defs.reliability.support import (
     bystander,
     event_types,
@@ -29,6 +29,7 @@ from zuora_pipeline_tests.defs.reliability.support import (
     step_retries,
     synced_customer,
 )
+from zuora_pipeline_tests.fixtures.keys import sync_failure_alerts
 
 TWO_TRIES = {"zuora": {"max_attempts": 2}}
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from zuora_pipeline.defs.assets.sync import SYNC_OP
+from zuora_pipeline.defs.keys import SYNC_OP
 from zuora_pipeline.warehouse.schema import tasks, workflows
 from zuora_pipeline_tests.defs.reliability.support import live_duplicates, step_retries, synced_customer, wait_until
 

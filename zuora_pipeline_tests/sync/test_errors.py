@@ -1,4 +1,4 @@
-"""Which step failures are retried by the RetryPolicy and which fail the run at once."""
+"""Which failures are worth another attempt (the step retry) and which fail the sync at once."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from zuora_pipeline.crypto import SecretKeyError
-from zuora_pipeline.defs.failures import is_deterministic
 from zuora_pipeline.sync.apply import NoListingError
+from zuora_pipeline.sync.errors import kind_of
+from zuora_pipeline.sync.results import FailureKind
 from zuora_pipeline.zuora import (
     UnsafeBaseUrlError,
     ZuoraAuthenticationError,
@@ -48,9 +49,11 @@ TRANSIENT = [
 
 @pytest.mark.parametrize("error", DETERMINISTIC, ids=lambda e: f"{type(e).__name__}:{e}"[:60])
 def test_deterministic_errors_fail_fast(error: Exception) -> None:
-    assert is_deterministic(error)
+    assert not kind_of(error).retryable
+    expected = FailureKind.CREDENTIALS if isinstance(error, ZuoraAuthenticationError) else FailureKind.DETERMINISTIC
+    assert kind_of(error) is expected
 
 
 @pytest.mark.parametrize("error", TRANSIENT, ids=lambda e: f"{type(e).__name__}:{e}"[:60])
 def test_transient_errors_keep_the_retry_policy(error: Exception) -> None:
-    assert not is_deterministic(error)
+    assert kind_of(error) is FailureKind.TRANSIENT
