@@ -15,6 +15,7 @@ class CustomerSync:
     sync_status: str  # active | paused
     last_synced_at: datetime | None  # the last *successful* sync
     paused_reason: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass

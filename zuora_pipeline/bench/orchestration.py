@@ -29,7 +29,8 @@ from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
 from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
 from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
-from zuora_pipeline.runs.inprocess import PARTITIONS_NAME
+from zuora_pipeline.defs.schedules import HOURLY_SCHEDULE_NAME
+from zuora_pipeline.runs.inprocess import PARTITIONS_NAME, code_location
 from zuora_pipeline.runs.submit import LOCATION_NAME, run_submitter
 from zuora_pipeline.warehouse import customers, migrate
 from zuora_pipeline.warehouse.engine import get_engine
@@ -111,8 +112,7 @@ def _add_customers(env: BenchEnv, names: list[str]) -> None:
 
 
 def _run_requests(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url: str) -> list[dg.RunRequest]:
-    from zuora_pipeline.definitions import defs
-
+    defs = code_location()
     with dg.build_schedule_context(
         instance=instance,
         scheduled_execution_time=datetime.now(UTC).replace(minute=0, second=0, microsecond=0),
@@ -128,8 +128,9 @@ def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, url
 
 
 def tick(env: BenchEnv, scale: float, repeat: int) -> ScenarioResult:
-    from zuora_pipeline.defs.jobs import sync_customer_workflows
-    from zuora_pipeline.defs.schedules import hourly_workflow_sync
+    defs = code_location()
+    hourly_workflow_sync = defs.resolve_schedule_def(HOURLY_SCHEDULE_NAME)
+    sync_customer_workflows = defs.resolve_job_def(SYNC_JOB_NAME)
 
     count = scaled(TICK_CUSTOMERS, scale)
     names = [f"{env.unique('tick')}-{i:05d}" for i in range(count)]
@@ -193,7 +194,7 @@ def _postgres_server_cpu_s(url: str) -> float | None:
 
 
 def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int | None = None) -> ScenarioResult:
-    from zuora_pipeline.defs.schedules import hourly_workflow_sync
+    hourly_workflow_sync = code_location().resolve_schedule_def(HOURLY_SCHEDULE_NAME)
 
     per_run = config.customers_per_run()
     count = customer_count or scaled(FLEET_CUSTOMERS, scale, minimum=2)

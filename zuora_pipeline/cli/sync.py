@@ -108,10 +108,10 @@ def sync_command(
             return
         report.running("preparing")
         with process.startup_imports():
-            from zuora_pipeline.runs.inprocess import ensure_partitions
+            from zuora_pipeline.runs.inprocess import code_location, ensure_partitions
 
             if in_process:
-                import zuora_pipeline.definitions  # noqa: F401  (the run loads them: loaded here, without gc)
+                code_location()  # the run loads them: loaded here, without gc
             instance = context.dagster_instance()
         ensure_partitions(instance, [c.name for c in chosen])
         if in_process:

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from zuora_pipeline.audit.freshness import CustomerSync, age_text, freshness
+from zuora_pipeline.audit.freshness import ACTIVE, CustomerSync, age_text, freshness
 from zuora_pipeline.defs.notifications import AlertChannels, AlertDeliveryError, deliver
 from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import WarehouseResource
@@ -74,7 +74,12 @@ def changes(
 ) -> tuple[list[FreshnessAlert], set[str]]:
     """The alerts to send and the customers now reported stale. Pure, so it is unit-testable."""
     report = freshness(syncs, now, window)
-    stale = {c.name: c for c in report.stale}
+    # A customer added moments ago and not synced yet is waiting for its onboarding run.
+    stale = {
+        c.name: c
+        for c in report.stale
+        if c.last_synced_at is not None or c.created_at is None or now - c.created_at > window
+    }
     by_name = {c.name: c for c in syncs}
     alerts = [
         FreshnessAlert(name, True, c.last_synced_at, window, now) for name, c in stale.items() if name not in reported
@@ -82,7 +87,7 @@ def changes(
     for name in sorted(reported - set(stale)):
         customer = by_name.get(name)
         # Recovered only if it is active and synced again; removed or paused customers just leave.
-        if customer is not None and customer.sync_status == "active":
+        if customer is not None and customer.sync_status == ACTIVE:
             alerts.append(FreshnessAlert(name, False, customer.last_synced_at, window, now))
     return alerts, set(stale)
 

@@ -26,6 +26,14 @@ from zuora_pipeline.warehouse.transactions import write_transaction
 PARTITIONS_NAME = PipelineOptions().partitions_name
 
 
+def code_location() -> dg.Definitions:
+    """The standalone code location's definitions, loaded on first use (they import Dagster's
+    whole execution stack and read the environment)."""
+    from zuora_pipeline.definitions import defs
+
+    return defs
+
+
 @dataclass
 class SyncOutcome:
     customer: str
@@ -122,8 +130,7 @@ def run_sync(
     ``alerts`` (default: the ZUORA_PIPELINE_ALERT_* environment), as the sensor does for runs
     the Dagster services launch. ``log_format``/``log_level``: how the run logs to the terminal
     (``defs/run_logs.py``)."""
-    from zuora_pipeline.definitions import defs
-
+    defs = code_location()
     started = time.monotonic()
     job = with_run_logger(defs.resolve_job_def(SYNC_JOB_NAME), log_format)
     result = job.execute_in_process(
@@ -151,8 +158,7 @@ def run_sync_range(
 ) -> list[SyncOutcome]:
     """One run syncing the customers ``names`` (consecutive partitions, in partition order), as a
     run of the hourly schedule or of a backfill does; one outcome per customer."""
-    from zuora_pipeline.definitions import defs
-
+    defs = code_location()
     started = time.monotonic()
     result = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
         instance=instance,
@@ -197,8 +203,7 @@ def run_reextract(
     log_format: str = TEXT,
     log_level: str = "warning",
 ) -> dg.ExecuteInProcessResult:
-    from zuora_pipeline.definitions import defs
-
+    defs = code_location()
     result = with_run_logger(defs.resolve_job_def(REEXTRACT_JOB_NAME), log_format).execute_in_process(
         partition_key=customer,
         instance=instance,

@@ -85,13 +85,18 @@ def orphan_tasks(conn: sa.Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def customer_syncs(conn: sa.Connection) -> list[tuple[str, str, datetime | None, str | None]]:
-    """(name, sync status, last successful sync, paused reason) of every customer."""
-    query = sa.select(
-        customers.c.name, customers.c.sync_status, customers.c.last_synced_at, customers.c.paused_reason
-    ).order_by(customers.c.name)
+def _utc(at: datetime | None) -> datetime | None:
     # SQLite keeps no time zone; every timestamp is written in UTC.
-    return [
-        (name, status, at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at, reason)
-        for name, status, at, reason in conn.execute(query)
-    ]
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def customer_syncs(conn: sa.Connection) -> list[tuple[str, str, datetime | None, str | None, datetime | None]]:
+    """(name, sync status, last successful sync, paused reason, added at) of every customer."""
+    query = sa.select(
+        customers.c.name,
+        customers.c.sync_status,
+        customers.c.last_synced_at,
+        customers.c.paused_reason,
+        customers.c.created_at,
+    ).order_by(customers.c.name)
+    return [(name, status, _utc(at), reason, _utc(added)) for name, status, at, reason, added in conn.execute(query)]

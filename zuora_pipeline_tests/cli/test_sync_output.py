@@ -11,7 +11,7 @@ from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.cli.report import JSON_KEYS
 from zuora_pipeline.runs import inprocess as runner
-from zuora_pipeline.sync.stats import STAT_KEYS
+from zuora_pipeline.sync.stats import STAT_KEYS, Stats
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 
@@ -93,8 +93,8 @@ def test_nothing_to_sync_in_json_is_only_the_skips(cli_env, sim_tenant):
 def test_on_a_terminal_rows_and_errors_print_around_the_progress_line(capsys):
     from zuora_pipeline.cli.report import SyncReport
 
-    ok = runner.SyncOutcome("acme", True, "run-1", 1.5, dict.fromkeys(STAT_KEYS, 2))
-    failed = runner.SyncOutcome("globex", False, "run-2", 0.5, dict.fromkeys(STAT_KEYS, 0), error="it broke")
+    ok = runner.SyncOutcome("acme", True, "run-1", 1.5, Stats(**dict.fromkeys(STAT_KEYS, 2)))
+    failed = runner.SyncOutcome("globex", False, "run-2", 0.5, Stats(), error="it broke")
     with SyncReport(as_json=False, total=2, live=True) as report:
         report.running("syncing acme (1 of 2)")
         report.finished(ok)
