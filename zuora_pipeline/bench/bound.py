@@ -11,12 +11,6 @@ from __future__ import annotations
 import math
 
 
-def list_requests(workflows: int, page_length: int) -> int:
-    """GET /workflows requests of a complete walk: the simulator omits ``next_page`` on the last
-    full page, so this is ceil(N/P), and at least one page for an empty tenant."""
-    return max(1, math.ceil(workflows / page_length))
-
-
 def lower_bound_s(
     workflows: int,
     *,

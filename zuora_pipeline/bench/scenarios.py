@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
 from zuora_pipeline.bench.bound import list_only_bound_s, lower_bound_s
 from zuora_pipeline.bench.command import timed_command_sync
 from zuora_pipeline.bench.env import LATENCY_MS, TENANT_CONCURRENCY, BenchEnv
@@ -336,7 +334,3 @@ def memory(env: BenchEnv, scale: float, baseline: Baseline) -> ScenarioResult:
         met=peak_mb <= 300,
         extra={"process_wall_s": m.wall_s, "child_rss_before_sync_mb": report["rss_before_mb"]},
     )
-
-
-def process_rss_mb() -> float:
-    return psutil.Process().memory_info().rss / (1024 * 1024)

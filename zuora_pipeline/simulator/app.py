@@ -5,7 +5,6 @@ from __future__ import annotations
 from zuora_pipeline.simulator.admin_api import AdminApi
 from zuora_pipeline.simulator.api import WorkflowApi
 from zuora_pipeline.simulator.asgi import Receive, Request, Scope, Send
-from zuora_pipeline.simulator.config import SimulatorConfig
 from zuora_pipeline.simulator.state import SimulatorState
 
 
@@ -37,7 +36,3 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def build_app(config: SimulatorConfig) -> SimulatorApp:
-    return SimulatorApp(SimulatorState(config))

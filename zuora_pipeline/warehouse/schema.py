@@ -249,8 +249,6 @@ def task_search_text(qualifier: str = "") -> str:
     return f"COALESCE({qualifier}name, '') || ' ' || COALESCE(CAST({qualifier}data AS TEXT), '')"
 
 
-TASK_SEARCH_TEXT = task_search_text()
-
 # What `search` matches in each task of a workflow (task_search_text), joined by spaces: written
 # with the tasks, one row per workflow that has tasks. The trigram index behind `search` is on
 # this text: a task that contains the text is in a workflow whose text contains it, so the index

@@ -1,15 +1,13 @@
-"""Transactions and per-customer locks.
+"""Transactions and the per-customer sync lock.
 
-Every asset's writes for one customer commit in one transaction, so a crash mid-asset leaves the
+Every stage's writes for one customer commit in one transaction, so a crash mid-stage leaves the
 previous state intact. The customer lock serializes two syncs of the same customer that bypass
-Dagster's run queue (two CLI runs, CLI plus schedule): a transaction-scoped advisory lock on
-PostgreSQL; SQLite already admits one writer at a time (BEGIN IMMEDIATE).
+Dagster's run queue (two CLI runs, CLI plus schedule, runs of several customers).
 """
 
 from __future__ import annotations
 
 import fcntl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,17 +15,6 @@ import sqlalchemy as sa
 
 # Advisory-lock namespace so our locks cannot collide with another application's on the server.
 _LOCK_NAMESPACE = 0x5A0A
-
-# The customers whose sync lock this thread holds: the lock is reentrant within a thread, so a
-# whole sync can hold it while its steps, which take it themselves, run inside.
-_held = threading.local()
-
-
-def _held_ids() -> set[int]:
-    ids: set[int] | None = getattr(_held, "customer_ids", None)
-    if ids is None:
-        ids = _held.customer_ids = set()
-    return ids
 
 
 @contextmanager
@@ -42,42 +29,11 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 @contextmanager
-def read_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
-    with engine.connect() as conn:
-        yield conn
-
-
-def lock_customer(conn: sa.Connection, customer_id: int) -> None:
-    """Hold the customer's sync lock until the surrounding transaction ends (at once if this
-    thread already holds it through ``customer_sync_lock``)."""
-    if conn.dialect.name == "postgresql" and int(customer_id) not in _held_ids():
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:ns, :cid)"),
-            {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)},
-        )
-
-
-@contextmanager
 def customer_sync_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
-    """Hold the customer's sync lock across a whole step that does network I/O, without holding
+    """Hold the customer's sync lock across a whole sync, which does network I/O, without holding
     a write transaction open: a session-level advisory lock on its own connection (PostgreSQL;
     released by the server if the process dies), or an exclusive file lock next to the SQLite file.
-    Conflicts with ``lock_customer`` of the same customer, so the steps of two syncs of one
-    customer never interleave. Reentrant: a thread already holding it just goes on."""
-    held = _held_ids()
-    if int(customer_id) in held:
-        yield
-        return
-    held.add(int(customer_id))
-    try:
-        with _session_lock(engine, customer_id):
-            yield
-    finally:
-        held.discard(int(customer_id))
-
-
-@contextmanager
-def _session_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
+    Two syncs of one customer (two runs, a run and the CLI) never interleave: the second waits."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             key = {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)}

@@ -129,13 +129,3 @@ def live_listing(conn: sa.Connection, customer_id: int, name: str | None = None)
     if name is not None:
         query = query.where(workflows.c.name == name)
     return list(conn.execute(query.order_by(workflows.c.zuora_id)))
-
-
-def live_count(conn: sa.Connection, customer_id: int) -> int:
-    return int(
-        conn.execute(
-            sa.select(sa.func.count())
-            .select_from(workflows)
-            .where(workflows.c.customer_id == customer_id, workflows.c.deleted_at.is_(None))
-        ).scalar_one()
-    )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zuora_pipeline.bench.bound import list_only_bound_s, list_requests, lower_bound_s
+from zuora_pipeline.bench.bound import list_only_bound_s, lower_bound_s
 
 
 def test_exports_dominate_when_concurrency_is_the_limit() -> None:
@@ -25,8 +25,3 @@ def test_an_unchanged_resync_requests_its_pages_together() -> None:
 def test_a_resync_with_exports_is_bounded_by_throughput() -> None:
     bound = lower_bound_s(2000, page_length=50, latency_s=0.05, concurrency=20, exports=400, stored_listing=True)
     assert bound == pytest.approx(0.05 + (41 + 400) * 0.05 / 20)
-
-
-def test_list_requests_is_at_least_one_page() -> None:
-    assert list_requests(0, 50) == 1
-    assert list_requests(101, 50) == 3
