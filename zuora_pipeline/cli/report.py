@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from zuora_pipeline.cli import console
-from zuora_pipeline.sync.stats import STAT_KEYS
+from zuora_pipeline.logic.stats import STAT_KEYS
 
 if TYPE_CHECKING:
+    from zuora_pipeline.logic.stats import Stats
     from zuora_pipeline.runs.inprocess import SyncOutcome
-    from zuora_pipeline.sync.stats import Stats
 
 JSON_KEYS = ("customer", "status", "run_id", "seconds", *STAT_KEYS, "error")
 SUCCESS, FAILED, SKIPPED, QUEUED, TIMEOUT = "success", "failed", "skipped", "queued", "timeout"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from zuora_pipeline.logic.stats import Stats
+
 
 @dataclass(frozen=True)
 class StoredWorkflow:
@@ -25,15 +27,17 @@ class WorkflowDiff:
     def to_write(self) -> list[int]:
         return self.created + self.restored + self.updated
 
-    def stats(self) -> dict[str, int]:
-        # A workflow that reappears is reported as created: it is new to the live mirror.
-        return {
-            "created": len(self.created) + len(self.restored),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "deleted": len(self.deleted),
-            "total": len(self.created) + len(self.restored) + len(self.updated) + len(self.unchanged),
-        }
+    def stats(self) -> Stats:
+        """The rows' counts. A workflow that reappears is reported as created: it is new to the
+        live mirror."""
+        created = len(self.created) + len(self.restored)
+        return Stats(
+            created=created,
+            updated=len(self.updated),
+            unchanged=len(self.unchanged),
+            deleted=len(self.deleted),
+            total=created + len(self.updated) + len(self.unchanged),
+        )
 
 
 def diff_workflows(listed_hashes: Mapping[int, str], stored: Iterable[StoredWorkflow]) -> WorkflowDiff:

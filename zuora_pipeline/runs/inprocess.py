@@ -17,8 +17,8 @@ from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_ru
 from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
+from zuora_pipeline.logic.stats import Stats
 from zuora_pipeline.logs import TEXT
-from zuora_pipeline.sync.stats import Stats
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from zuora_pipeline.logic.listing_diff import StoredWorkflow, diff_workflows, mass_delete_refused
 from zuora_pipeline.logic.normalize import WorkflowRow, workflow_row
+from zuora_pipeline.logic.stats import Stats
 from zuora_pipeline.sync.history import HistoryResult, record_history
 from zuora_pipeline.warehouse import raw
 from zuora_pipeline.warehouse import workflows as workflow_table
@@ -33,11 +34,7 @@ class NoListingError(RuntimeError):
 
 @dataclass
 class WorkflowsResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    total: int = 0
+    counts: Stats = field(default_factory=Stats)  # the rows: created, updated, unchanged, deleted, total
     exports_applied: int = 0
     live_before: int = 0
     # The shrink guard held these deletions back (see shrink_guard_message).
@@ -132,8 +129,7 @@ def apply_listing(
             conn, customer.id, run_id=run_id, at=now, listed=rows, export_hashes=export_hashes, diff=diff
         )
 
-        for key, value in diff.stats().items():
-            setattr(result, key, value)
+        result.counts = diff.stats()
         if on_commit is not None:
             on_commit(conn, result)
     result.duration_s = time.monotonic() - started

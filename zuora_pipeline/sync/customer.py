@@ -188,13 +188,7 @@ class _CustomerSync:
         self._add(materializations.workflows(self.name, result, stats), quality.shrink_guard(self.customer, result))
 
     def _applied(self, conn: sa.Connection, result: WorkflowsResult) -> None:
-        counts = {
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "deleted": result.deleted,
-            "total": result.total,
-        }
+        counts = result.counts.row_counts()
         if result.shrink_guard_message is None:
             sync_runs.progress(conn, self.customer.id, self.request.run_id, **counts)
         else:

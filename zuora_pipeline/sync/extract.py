@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zuora_pipeline.logic.stats import Stats
 from zuora_pipeline.logic.task_rows import task_rows
 from zuora_pipeline.warehouse import tasks as task_table
 from zuora_pipeline.warehouse.customers import Customer
@@ -33,13 +34,15 @@ class TasksResult:
     total: int = 0
     duration_s: float = 0.0
 
-    @property
-    def updated(self) -> int:
-        return self.upserted - self.created
-
-    @property
-    def unchanged(self) -> int:
-        return max(self.total - self.upserted, 0)
+    def counts(self) -> Stats:
+        """The tasks' counts (an upserted task that existed was updated; the rest are unchanged)."""
+        return Stats(
+            created=self.created,
+            updated=self.upserted - self.created,
+            unchanged=max(self.total - self.upserted, 0),
+            deleted=self.deleted,
+            total=self.total,
+        )
 
 
 def extract_tasks(

@@ -4,6 +4,9 @@ table of the workflows that changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from zuora_pipeline.logic.stats import Stats
 from zuora_pipeline.sync.apply import WorkflowsResult
 from zuora_pipeline.sync.extract import TasksResult
 from zuora_pipeline.sync.fetch import FetchResult
@@ -16,7 +19,6 @@ from zuora_pipeline.sync.results import (
     Markdown,
     Materialization,
 )
-from zuora_pipeline.sync.stats import Stats
 
 MAX_CHANGE_ROWS = 50  # the UI renders the table inline; the full log is `zuora-pipeline changes`
 
@@ -106,16 +108,7 @@ def workflow_stats(result: WorkflowsResult, fetched: FetchResult | None) -> Stat
     """The sync's stats: its workflows, and the export errors and requests of its fetch (none when
     the workflows were applied from what an earlier run fetched)."""
     cost = fetch_stats(fetched) if fetched is not None else Stats()
-    return Stats(
-        created=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        deleted=result.deleted,
-        total=result.total,
-        errors=cost.errors,
-        api_calls=cost.api_calls,
-        retries=cost.retries,
-    )
+    return replace(result.counts, errors=cost.errors, api_calls=cost.api_calls, retries=cost.retries)
 
 
 def workflows(customer: str, result: WorkflowsResult, stats: Stats) -> Materialization:
@@ -129,20 +122,14 @@ def workflows(customer: str, result: WorkflowsResult, stats: Stats) -> Materiali
             "changes": changes_markdown(result.history),
             **result.history.counts(),
             "duration_s": round(result.duration_s, 3),
-            "dagster/partition_row_count": result.total,
+            "dagster/partition_row_count": result.counts.total,
         },
     )
 
 
 def tasks(customer: str, result: TasksResult) -> Materialization:
-    stats = Stats(
-        created=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        deleted=result.deleted,
-        total=result.total,
-        # Tasks come from the stored exports, never from Zuora.
-    )
+    # Tasks come from the stored exports: never an API call.
+    stats = result.counts()
     return Materialization(
         WORKFLOW_TASKS,
         {

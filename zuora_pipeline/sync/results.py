@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from zuora_pipeline.sync.stats import Stats
+from zuora_pipeline.logic.stats import Stats
 
 # The assets of a sync, in the order the stages refresh them. A run refreshing all four is a sync.
 WORKFLOW_PAGES = "workflow_pages"

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from zuora_pipeline import config
 from zuora_pipeline.cli import main
 from zuora_pipeline.cli.report import JSON_KEYS
+from zuora_pipeline.logic.stats import STAT_KEYS, Stats
 from zuora_pipeline.runs import inprocess as runner
-from zuora_pipeline.sync.stats import STAT_KEYS, Stats
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.transactions import write_transaction
 

@@ -17,7 +17,7 @@ def test_diff_classifies_every_listed_and_stored_workflow():
     assert diff.created == [6]
     assert diff.deleted == [3]
     assert sorted(diff.to_write) == [2, 4, 6]
-    assert diff.stats() == {"created": 2, "updated": 1, "unchanged": 1, "deleted": 1, "total": 4}
+    assert diff.stats().row_counts() == {"created": 2, "updated": 1, "unchanged": 1, "deleted": 1, "total": 4}
 
 
 def test_shrink_guard_refuses_more_than_the_share():

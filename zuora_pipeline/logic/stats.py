@@ -7,25 +7,30 @@ The counter names are the fields of ``Stats``, in this order, and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+_ROWS = {"rows": True}  # a count of the asset's rows (the others count what the sync cost)
 
 
 @dataclass(frozen=True)
 class Stats:
     """Rows of one asset (or of the whole sync: its workflows) and what the sync cost."""
 
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    total: int = 0
+    created: int = field(default=0, metadata=_ROWS)
+    updated: int = field(default=0, metadata=_ROWS)
+    unchanged: int = field(default=0, metadata=_ROWS)
+    deleted: int = field(default=0, metadata=_ROWS)
+    total: int = field(default=0, metadata=_ROWS)
     errors: int = 0
     api_calls: int = 0
     retries: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def row_counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("rows")}
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Stats:
