@@ -87,6 +87,12 @@ def test_a_run_of_several_customers_records_each_one_and_alerts_for_the_failed_o
         if name != broken:
             assert len(checks[name]) == CHECKS_PER_CUSTOMER and all(checks[name].values()), (name, checks[name])
     assert broken not in checks
+    # Where the operator looks first: the failed partition's own events say why, on each asset.
+    observed = _events(pipeline.instance, run_id, dg.DagsterEventType.ASSET_OBSERVATION)
+    assert {e.partition for e in observed} == {broken}
+    assert {e.asset_key for e in observed} == set(SYNC_ASSETS)
+    reasons = {e.event_specific_data.asset_observation.description for e in observed}
+    assert len(reasons) == 1 and "credentials" in reasons.pop()
     # The per-partition check status the UI reads: each customer's latest result is its own.
     healthy = names[0]
     for key in (dg.AssetCheckKey(WORKFLOW_PAGES, "pagination_complete"), TASK_COUNTS):
