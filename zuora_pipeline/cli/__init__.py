@@ -1,7 +1,8 @@
 """The ``zuora-pipeline`` command.
 
-Every expected failure is one readable line on stderr and a non-zero exit, never a traceback:
-the group below turns the project's typed errors into one line each.
+Every error is one readable line on stderr and a non-zero exit, never a traceback: the group
+below turns whatever a command raises into one line (``cli/errors.py``); ``--debug`` shows the
+traceback of an unexpected one.
 
 Each command's module is imported only when that command runs (or its own ``--help`` is
 shown): the table below lists every command with its one-line help, so ``zuora-pipeline
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 import click
 
 from zuora_pipeline.cli import console, process
-from zuora_pipeline.cli.errors import ReadableErrorsGroup
+from zuora_pipeline.cli.errors import DEBUG_ENV, ReadableErrorsGroup, usage_problem
 from zuora_pipeline.logs import LOG_FORMATS, TEXT
 
 
@@ -75,6 +76,19 @@ COMMANDS = {
 
 
 class _MainGroup(ReadableErrorsGroup):
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options: one line too
+            raise usage_problem(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Before the command is looked up: an unknown command is reported in the chosen format.
+        console.configure(ctx.params["log_format"].lower(), ctx.params["log_level"].lower())
+        return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
@@ -127,6 +141,13 @@ class _MainGroup(ReadableErrorsGroup):
     show_envvar=True,
     help="lowest level logged on stderr (with --log-format json, info shows every run event)",
 )
-def main(log_format: str, log_level: str) -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=DEBUG_ENV,
+    show_envvar=True,
+    help="show the traceback of an unexpected error instead of its one line",
+)
+def main(log_format: str, log_level: str, debug: bool) -> None:
     """Mirror Zuora Workflow definitions of many tenants into a SQL warehouse, with Dagster."""
-    console.configure(log_format.lower(), log_level.lower())
+    # The logging is set up by the group before the command is looked up (_MainGroup.invoke).
