@@ -121,7 +121,7 @@ class _MainGroup(ReadableErrorsGroup):
             formatter.write_dl(sorted(rows))
 
 
-@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("zuora-pipeline", cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--log-format",
     type=click.Choice(LOG_FORMATS, case_sensitive=False),

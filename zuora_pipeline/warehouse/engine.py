@@ -65,7 +65,7 @@ def _shown(url: str) -> str:
     """The URL for a message: its password hidden; an unparseable one only if it cannot hold one."""
     try:
         return repr(make_url(url).render_as_string(hide_password=True))
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         return repr(url) if "@" not in url and len(url) <= 100 else "the given URL"
 
 
@@ -74,7 +74,7 @@ def normalize_url(url: str) -> str:
     it is not a PostgreSQL or SQLite URL."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise DatabaseUrlError(f"warehouse URL {_shown(url)} is not a database URL: use {SUPPORTED_URLS}") from None
     driver = _DRIVERS.get(parsed.drivername)
     if driver is None:
