@@ -58,8 +58,8 @@ COMMANDS = {
     "search": LazyCommand(
         "zuora_pipeline.cli.search",
         "search_command",
-        "Tasks whose name or parameters contain TEXT (case-insensitive): callout URLs, e-mail "
-        "addresses, ZOQL queries, Liquid templates.",
+        "Tasks whose name or parameters, and workflows whose name, contain TEXT (case-insensitive): "
+        "callout URLs, e-mail addresses, ZOQL queries, Liquid templates.",
     ),
     "secret-key": LazyCommand(
         "zuora_pipeline.cli.customers", "secret_key_command", "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."
@@ -101,22 +101,31 @@ class _MainGroup(ReadableErrorsGroup):
         return super().get_command(ctx, name)
 
     def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **extra: Any
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
     ) -> Any:
         """As the console script (no ``args``: the command line is ``sys.argv``), the process ends
         as soon as the command's output is flushed (``process.exit_now``). Called with ``args``
         (tests, other Python code) it behaves as any click group."""
         if args is not None or not standalone_mode:
-            return super().main(args, *pos, standalone_mode=standalone_mode, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            super().main(None, *pos, standalone_mode=True, **extra)
+            super().main(None, prog_name, complete_var, standalone_mode, **extra)
         except SystemExit as exc:  # standalone mode always ends here
             process.exit_now(exc.code)
         process.exit_now(0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, click.utils.make_default_short_help(lazy.short_help, limit)) for name, lazy in COMMANDS.items()]
+        # Shortened as click shortens a loaded command's help (click.utils' helper is deprecated).
+        rows = [
+            (name, click.Command(name, help=lazy.short_help).get_short_help_str(limit))
+            for name, lazy in COMMANDS.items()
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 

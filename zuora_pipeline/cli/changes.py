@@ -27,7 +27,9 @@ def parse_since(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(f"{text!r}: use 30m, 12h, 7d, 2w or an ISO date like 2026-11-30") from None
+        raise click.BadParameter(
+            f"{text!r}: use 30m, 12h, 7d, 2w or an ISO date like 2026-11-30", param_hint="'--since'"
+        ) from None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 

@@ -285,6 +285,7 @@ def remove_command(name: str, yes: bool) -> None:
     from zuora_pipeline.defs.partitions import customers_partitions
 
     instance = context.dagster_instance()
-    if instance.has_dynamic_partition(customers_partitions.name, name):
-        instance.delete_dynamic_partition(customers_partitions.name, name)
+    partitions = str(customers_partitions.name)  # a dynamic definition always has its name
+    if instance.has_dynamic_partition(partitions, name):
+        instance.delete_dynamic_partition(partitions, name)
     click.echo(f"removed {name}, its workflows, tasks and partition")

@@ -13,6 +13,7 @@ import shlex
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -93,7 +94,7 @@ def demo_command(
         click.echo(f"simulated Zuora at {sim.base_url} ({len(DEMO_CUSTOMERS)} tenants x {workflows} workflows)")
         with write_transaction(engine) as conn:
             for name, tenant in zip(DEMO_CUSTOMERS, sim.admin.tenants(), strict=False):
-                values = dict(
+                values: dict[str, Any] = dict(
                     base_url=sim.base_url,
                     client_id=tenant.client_id,
                     client_secret_encrypted=box.encrypt(tenant.client_secret),

@@ -48,7 +48,7 @@ class Problems(click.ClickException):
     def __init__(self, problems: Sequence[str], *, exit_code: int = 1) -> None:
         self.problems = [_first_line(p) or "failed" for p in problems]
         super().__init__("; ".join(self.problems))
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it per class; ours varies
 
     def show(self, file: IO[Any] | None = None) -> None:
         for problem in self.problems:

@@ -44,8 +44,9 @@ def _line(hit: Hit) -> str:
 @click.option("--limit", type=click.IntRange(1), default=DEFAULT_LIMIT, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print JSON (a list of hits)")
 def search_command(text: str, names: tuple[str, ...], action_type: str | None, limit: int, as_json: bool) -> None:
-    """Tasks whose name or parameters contain TEXT (case-insensitive): callout URLs, e-mail
-    addresses, ZOQL queries, Liquid templates. Workflows whose name contains it are hits too.
+    """Tasks whose name or parameters, and workflows whose name, contain TEXT (case-insensitive):
+    callout URLs, e-mail addresses, ZOQL queries, Liquid templates.
+
     Prints customer, workflow, task and where it matched (workflow_name, name, parameters.url,
     ...). Exit code 0 when something matched, 1 when nothing did ("no match" on stderr), 2 on
     error."""

@@ -101,6 +101,10 @@ def test_search_says_no_match_validates_action_types_and_finds_workflow_names(pi
     nothing = runner.invoke(main, ["search", "no-such-text-anywhere"])
     assert nothing.exit_code == 1 and nothing.stdout == ""
     assert nothing.stderr.splitlines() == ["no match for 'no-such-text-anywhere'"]
+    as_json = runner.invoke(main, ["--log-format", "json", "search", "no-such-text-anywhere", "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["hits"] == []
+    (record,) = [json.loads(line) for line in as_json.stderr.splitlines()]
+    assert record["message"] == "no match for 'no-such-text-anywhere'"
 
     wrong = runner.invoke(main, ["search", "http", "--action-type", "Calout"])
     assert wrong.exit_code == 2 and wrong.stdout == ""
