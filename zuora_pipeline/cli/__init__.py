@@ -1,7 +1,8 @@
 """The ``zuora-pipeline`` command.
 
-Every expected failure is one readable line on stderr and a non-zero exit, never a traceback:
-the group below turns the project's typed errors into one line each.
+Every error is one readable line on stderr and a non-zero exit, never a traceback: the group
+below turns whatever a command raises into one line (``cli/errors.py``); ``--debug`` shows the
+traceback of an unexpected one.
 
 Each command's module is imported only when that command runs (or its own ``--help`` is
 shown): the table below lists every command with its one-line help, so ``zuora-pipeline
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 import click
 
 from zuora_pipeline.cli import console, process
-from zuora_pipeline.cli.errors import ReadableErrorsGroup
+from zuora_pipeline.cli.errors import DEBUG_ENV, ReadableErrorsGroup, usage_problem
 from zuora_pipeline.logs import LOG_FORMATS, TEXT
 
 
@@ -57,8 +58,8 @@ COMMANDS = {
     "search": LazyCommand(
         "zuora_pipeline.cli.search",
         "search_command",
-        "Tasks whose name or parameters contain TEXT (case-insensitive): callout URLs, e-mail "
-        "addresses, ZOQL queries, Liquid templates.",
+        "Tasks whose name or parameters, and workflows whose name, contain TEXT (case-insensitive): "
+        "callout URLs, e-mail addresses, ZOQL queries, Liquid templates.",
     ),
     "secret-key": LazyCommand(
         "zuora_pipeline.cli.customers", "secret_key_command", "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."
@@ -75,6 +76,19 @@ COMMANDS = {
 
 
 class _MainGroup(ReadableErrorsGroup):
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options: one line too
+            raise usage_problem(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Before the command is looked up: an unknown command is reported in the chosen format.
+        console.configure(ctx.params["log_format"].lower(), ctx.params["log_level"].lower())
+        return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
@@ -87,27 +101,36 @@ class _MainGroup(ReadableErrorsGroup):
         return super().get_command(ctx, name)
 
     def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **extra: Any
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
     ) -> Any:
         """As the console script (no ``args``: the command line is ``sys.argv``), the process ends
         as soon as the command's output is flushed (``process.exit_now``). Called with ``args``
         (tests, other Python code) it behaves as any click group."""
         if args is not None or not standalone_mode:
-            return super().main(args, *pos, standalone_mode=standalone_mode, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            super().main(None, *pos, standalone_mode=True, **extra)
+            super().main(None, prog_name, complete_var, standalone_mode, **extra)
         except SystemExit as exc:  # standalone mode always ends here
             process.exit_now(exc.code)
         process.exit_now(0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, click.utils.make_default_short_help(lazy.short_help, limit)) for name, lazy in COMMANDS.items()]
+        # Shortened as click shortens a loaded command's help (click.utils' helper is deprecated).
+        rows = [
+            (name, click.Command(name, help=lazy.short_help).get_short_help_str(limit))
+            for name, lazy in COMMANDS.items()
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 
 
-@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("zuora-pipeline", cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--log-format",
     type=click.Choice(LOG_FORMATS, case_sensitive=False),
@@ -127,6 +150,13 @@ class _MainGroup(ReadableErrorsGroup):
     show_envvar=True,
     help="lowest level logged on stderr (with --log-format json, info shows every run event)",
 )
-def main(log_format: str, log_level: str) -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=DEBUG_ENV,
+    show_envvar=True,
+    help="show the traceback of an unexpected error instead of its one line",
+)
+def main(log_format: str, log_level: str, debug: bool) -> None:
     """Mirror Zuora Workflow definitions of many tenants into a SQL warehouse, with Dagster."""
-    console.configure(log_format.lower(), log_level.lower())
+    # The logging is set up by the group before the command is looked up (_MainGroup.invoke).

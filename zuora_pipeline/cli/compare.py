@@ -11,7 +11,7 @@ import click
 
 from zuora_pipeline.audit.compare import Listed, compare_tenants
 from zuora_pipeline.cli import context
-from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, echo_json, trouble_exits_2
+from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, TroubleError, echo_json, trouble_exits_2
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse import workflows as workflow_table
 
@@ -27,7 +27,8 @@ def compare_command(customer_a: str, customer_b: str, workflow_name: str | None,
 
     Workflows are matched by name; workflows sharing a name are paired by content (fewest
     differences first, then the oldest first). Tasks are matched by graph position, action type
-    and name, never by id. Exit code 0 when identical, 1 when they differ, 2 on error."""
+    and name, never by id. Exit code 0 when identical, 1 when they differ, 2 on error (a --workflow
+    NAME that neither customer has is an error)."""
     with trouble_exits_2():
         engine = context.warehouse()
         with engine.connect() as conn:
@@ -39,6 +40,12 @@ def compare_command(customer_a: str, customer_b: str, workflow_name: str | None,
                 ]
                 for side, customer in found.items()
             }
+            if workflow_name is not None and not listed["a"] and not listed["b"]:
+                # Nothing to compare is not "identical": a script would read a typo as a match.
+                raise TroubleError(
+                    f"no live workflow is named {workflow_name!r} in {customer_a} or {customer_b} "
+                    "(the name must match exactly)"
+                )
 
             def load(side: str, ids: Sequence[int]) -> dict[int, Any]:
                 states = workflow_table.current_states(conn, found[side].id, list(ids))

@@ -118,3 +118,12 @@ def error(message: str, **fields: Any) -> None:
     else:
         # sys.stderr as it is now: while a progress line is shown, rich has it print above it.
         print(f"Error: {message}", file=sys.stderr, flush=True)
+
+
+def notice(message: str) -> None:
+    """What the user should know about the output (rows left out, nothing found): one line on
+    stderr, so stdout keeps only the answer; a WARNING record in JSON mode."""
+    if settings().json:
+        logging.getLogger(CLI_LOGGER).warning(message)
+    else:
+        print(message, file=sys.stderr, flush=True)

@@ -14,11 +14,22 @@ import click
 
 from zuora_pipeline import config
 from zuora_pipeline.cli import context
+from zuora_pipeline.cli.times import utc_text
 from zuora_pipeline.crypto import new_key
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer, CustomerError
+from zuora_pipeline.warehouse.history import iso
 from zuora_pipeline.warehouse.transactions import write_transaction
-from zuora_pipeline.zuora import ClientSettings, ZuoraClient, check_base_url
+from zuora_pipeline.zuora import (
+    ClientSettings,
+    ZuoraAuthenticationError,
+    ZuoraClient,
+    ZuoraConnectionError,
+    ZuoraMalformedResponseError,
+    ZuoraRateLimitedError,
+    ZuoraServerError,
+    check_base_url,
+)
 from zuora_pipeline.zuora.settings import DEFAULT_CONCURRENCY
 
 _LOW, _HIGH = customers.MAX_CONCURRENCY_RANGE
@@ -58,14 +69,28 @@ def _check_url(url: str) -> str:
     return check_base_url(url, config.allowed_hosts())
 
 
-def verify_credentials(name: str, base_url: str, client_id: str, secret: str) -> None:
-    """One token request (retried only on 429/5xx/transport errors, briefly): Zuora refusing the
-    credentials raises ZuoraAuthenticationError, which the CLI prints as one line."""
+def verify_credentials(name: str, base_url: str, client_id: str, secret: str, *, outcome: str) -> None:
+    """One token request (retried only on 429/5xx/transport errors, briefly). A refusal, or no
+    answer, is one line saying what happened to the command (``outcome``: "nothing saved",
+    "nothing changed") and what to do; the client's own message is about a stored customer's
+    sync (update it, resume it), which does not apply here."""
     settings = ClientSettings(
         concurrency=1, max_attempts=3, retry_budget_s=10.0, max_retry_wait=5.0, allowed_hosts=config.allowed_hosts()
     )
-    with ZuoraClient(base_url, client_id, secret, customer=name, settings=settings) as client:
-        client.check_credentials()
+    try:
+        with ZuoraClient(base_url, client_id, secret, customer=name, settings=settings) as client:
+            client.check_credentials()
+    except ZuoraAuthenticationError as exc:
+        status = f"HTTP {exc.status}" if exc.status else "refused"
+        raise CustomerError(
+            f"Zuora at {base_url} rejected these credentials ({status} from {exc.endpoint}): {outcome}; "
+            "check the client id and the client secret"
+        ) from None
+    except (ZuoraConnectionError, ZuoraServerError, ZuoraRateLimitedError, ZuoraMalformedResponseError) as exc:
+        raise CustomerError(
+            f"could not check the credentials with Zuora at {base_url} ({exc}): {outcome}; check the base URL "
+            "and that Zuora is reachable from here, or add --no-verify to skip the check"
+        ) from None
 
 
 @click.group("customers")
@@ -103,7 +128,7 @@ def add_command(
             raise CustomerError(f"customer {name!r} already exists: use `customers update {name}`")
     secret = read_secret(client_secret_env)
     if not no_verify:
-        verify_credentials(name, base_url, client_id, secret)
+        verify_credentials(name, base_url, client_id, secret, outcome=f"customer {name} not saved")
     with write_transaction(engine) as conn:
         customers.add(
             conn,
@@ -148,6 +173,8 @@ def update_command(
     one token request first; if Zuora refuses them nothing changes (--no-verify skips the check)."""
     if max_concurrency is not None and default_concurrency:
         raise click.UsageError("give --max-concurrency N or --default-concurrency, not both")
+    if client_secret_env and secret_from_stdin:
+        raise click.UsageError("give --client-secret-env VAR or --secret-from-stdin, not both")
     engine = context.warehouse()
     with engine.connect() as conn:
         current = customers.get(conn, name)
@@ -173,7 +200,11 @@ def update_command(
         if secret is None:  # the stored secret with the new URL or client id
             secret = config.secret_box().decrypt(current.client_secret_encrypted, customer=name)
         verify_credentials(
-            name, str(values.get("base_url", current.base_url)), str(values.get("client_id", current.client_id)), secret
+            name,
+            str(values.get("base_url", current.base_url)),
+            str(values.get("client_id", current.client_id)),
+            secret,
+            outcome=f"customer {name} not changed",
         )
     with write_transaction(engine) as conn:
         customers.update(conn, name, **values)
@@ -188,7 +219,7 @@ def _as_json(c: Customer) -> dict[str, object]:
         "client_id": c.client_id,
         "sync_status": c.sync_status,
         "max_concurrency": c.max_concurrency,
-        "last_synced_at": c.last_synced_at.isoformat() if c.last_synced_at else None,
+        "last_synced_at": iso(c.last_synced_at),  # with its zone (UTC), on SQLite too
         "last_sync_status": c.last_sync_status,
         "last_sync_error": c.last_sync_error,
         "paused_reason": c.paused_reason,
@@ -215,7 +246,7 @@ def list_command(as_json: bool) -> None:
     header = f"{'NAME':<24} {'STATUS':<7} {'LAST SYNC':<26} {'RESULT':<8} {'CONCURRENCY':<12} BASE URL"
     click.echo(header)
     for c in rows:
-        last = c.last_synced_at.isoformat(timespec="seconds") if c.last_synced_at else "never"
+        last = utc_text(c.last_synced_at) if c.last_synced_at else "never"
         concurrency = str(c.max_concurrency) if c.max_concurrency else f"default ({DEFAULT_CONCURRENCY})"
         click.echo(
             f"{c.name:<24} {c.sync_status:<7} {last:<26} {c.last_sync_status or '-':<8} {concurrency:<12} {c.base_url}"

@@ -7,10 +7,13 @@ open the Dagster UI on the same data.
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,11 +80,21 @@ def demo_command(
     engine = context.warehouse(check_schema=False)
     migrate.upgrade(engine)
     box = config.secret_box()
-    with run_simulator(sim_config, port=port, mode="thread") as sim:
+    with ExitStack() as stack:
+        try:
+            sim = stack.enter_context(run_simulator(sim_config, port=port, mode="thread"))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise click.ClickException(
+                f"port {port} is already in use: is an earlier demo's simulator still running "
+                f"(`zuora-pipeline simulator serve --port {port} ...`)? Stop it (Ctrl-C in its shell) or run "
+                "`zuora-pipeline demo --port N` with a free port"
+            ) from None
         click.echo(f"simulated Zuora at {sim.base_url} ({len(DEMO_CUSTOMERS)} tenants x {workflows} workflows)")
         with write_transaction(engine) as conn:
             for name, tenant in zip(DEMO_CUSTOMERS, sim.admin.tenants(), strict=False):
-                values = dict(
+                values: dict[str, Any] = dict(
                     base_url=sim.base_url,
                     client_id=tenant.client_id,
                     client_secret_encrypted=box.encrypt(tenant.client_secret),

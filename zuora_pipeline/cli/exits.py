@@ -9,10 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-import sqlalchemy.exc
 
-from zuora_pipeline.cli.errors import expected_errors
-from zuora_pipeline.warehouse.history import HistoryError
+from zuora_pipeline.cli.errors import describe
 
 IDENTICAL, DIFFERENT, TROUBLE = 0, 1, 2
 
@@ -23,14 +21,17 @@ class TroubleError(click.ClickException):
 
 @contextmanager
 def trouble_exits_2() -> Iterator[None]:
-    """Every expected failure becomes one line on stderr and exit code 2 (not click's 1, which
-    here means "they differ")."""
+    """Every failure in the block becomes one line on stderr and exit code 2 (not 1, which here
+    means "they differ"); with --debug an unexpected one shows its traceback."""
     try:
         yield
-    except (*expected_errors(), HistoryError) as exc:
-        raise TroubleError(str(exc).strip("'\"")) from None
-    except sqlalchemy.exc.OperationalError as exc:
-        raise TroubleError(f"cannot reach the warehouse: {str(exc.orig).strip().splitlines()[0]}") from None
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        context = click.get_current_context(silent=True)
+        if context is not None and context.find_root().params.get("debug"):
+            raise
+        raise TroubleError(describe(exc)) from None
 
 
 def echo_json(document: Any) -> None:

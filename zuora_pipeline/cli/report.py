@@ -144,8 +144,11 @@ class SyncReport:
         console.error(f"{customer}: {reason}", customer=customer, run_id=run_id)
 
     def summary(self) -> str:
+        """``7 customers: 1 skipped, 6 ok``: the customers counted, then how many of each outcome
+        (``total`` is what the progress line waits for, the skipped ones are not among them)."""
+        counted = sum(self.counts.values())
         parts = [f"{n} {_SHOWN.get(s, s)}" for s, n in self.counts.items()]
-        return f"{self.total} customer{'s' if self.total != 1 else ''}: {', '.join(parts) or 'nothing done'}"
+        return f"{counted} customer{'s' if counted != 1 else ''}: {', '.join(parts) or 'nothing done'}"
 
     # -- output ----------------------------------------------------------------------------
 

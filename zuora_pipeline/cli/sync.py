@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from zuora_pipeline.cli import console, context, preflight, process
 from zuora_pipeline.cli.report import SyncReport, print_stats_table
@@ -95,6 +96,8 @@ def sync_command(
         raise click.UsageError("give --customer NAME (repeatable) or --all")
     if wait and in_process:
         raise click.UsageError("--wait is for queued runs; --in-process already waits")
+    if not wait and click.get_current_context().get_parameter_source("timeout") is not ParameterSource.DEFAULT:
+        raise click.UsageError("--timeout is how long --wait waits: add --wait (queued runs) or drop --timeout")
     engine = context.warehouse(check_schema=False)
     chosen, skipped = _eligible(preflight.select_customers(engine, names, all_=all_), force=force)
     if in_process:
@@ -193,21 +196,23 @@ def tasks_group() -> None:
 
 
 @tasks_group.command("reextract")
-@click.option("--all", "all_", is_flag=True)
-@click.option("--customer", "name", metavar="NAME")
-@click.option("--workflow-id", type=int, metavar="ID", help="a Zuora workflow id (any customer)")
+@click.option("--all", "all_", is_flag=True, help="every customer")
+@click.option("--customer", "name", metavar="NAME", help="this customer (with --workflow-id: only in this customer)")
+@click.option(
+    "--workflow-id",
+    type=int,
+    metavar="ID",
+    help="a Zuora workflow id: in every customer that has it (each is named), or only in --customer's",
+)
 def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> None:
     """Rebuild tasks from the stored exports without calling Zuora."""
-    if sum([all_, name is not None, workflow_id is not None]) != 1:
-        raise click.UsageError("give exactly one of --all, --customer NAME, --workflow-id ID")
+    if workflow_id is not None and all_:
+        raise click.UsageError("--workflow-id re-extracts one workflow: drop --all (or --workflow-id)")
+    if workflow_id is None and all_ == (name is not None):
+        raise click.UsageError("give --all, --customer NAME or --workflow-id ID [--customer NAME]")
     engine = context.warehouse()
     if workflow_id is not None:
-        from zuora_pipeline.sync.extract import extract_tasks
-
-        result = extract_tasks(engine, workflow_zuora_id=workflow_id, everything=True)
-        if result.workflows == 0:
-            raise click.ClickException(f"no stored export for Zuora workflow id {workflow_id}")
-        click.echo(f"workflow {workflow_id}: {result.upserted} tasks upserted, {result.deleted} removed")
+        _reextract_workflow(engine, workflow_id, name)
         return
     from zuora_pipeline.defs.keys import SYNC_OP
     from zuora_pipeline.defs.options import PipelineOptions
@@ -235,3 +240,29 @@ def reextract_command(all_: bool, name: str | None, workflow_id: int | None) -> 
             failed.append(target)
     if failed:
         raise click.ClickException(f"re-extraction failed for {', '.join(failed)}")
+
+
+def _reextract_workflow(engine: sa.Engine, workflow_id: int, name: str | None) -> None:
+    """One Zuora workflow id, in each customer that has it (or in ``name`` only): one line each.
+    Zuora ids are per tenant, so the same id in several customers is several workflows."""
+    from zuora_pipeline.sync.extract import extract_tasks
+    from zuora_pipeline.warehouse.transactions import customer_sync_lock
+
+    with engine.connect() as conn:
+        holders = customers.with_workflow(conn, workflow_id)
+        if name is not None:
+            wanted = customers.get(conn, name)
+            holders = [c for c in holders if c.id == wanted.id]
+    if not holders:
+        where = f"customer {name}" if name is not None else "any customer"
+        raise click.ClickException(f"no stored export of Zuora workflow id {workflow_id} in {where}")
+    for c in holders:
+        # The customer's sync lock, as a sync takes it: a sync writing this workflow's tasks waits.
+        with customer_sync_lock(engine, c.id):
+            result = extract_tasks(engine, customer=c, workflow_zuora_id=workflow_id, everything=True)
+        click.echo(f"{c.name}: workflow {workflow_id}: {result.upserted} tasks upserted, {result.deleted} removed")
+    if len(holders) > 1:
+        click.echo(
+            f"workflow id {workflow_id} re-extracted in {len(holders)} customers (Zuora ids are per tenant); "
+            f"`--customer NAME` limits it to one"
+        )

@@ -9,11 +9,12 @@ import click
 
 from zuora_pipeline.cli import context
 from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, TroubleError, echo_json, trouble_exits_2
+from zuora_pipeline.cli.times import utc_text
 from zuora_pipeline.diagrams.model import diagram
 from zuora_pipeline.diagrams.render import ENGINES, FORMATS, DiagramError, render
 from zuora_pipeline.logic.workflow_diff import diff_states
 from zuora_pipeline.warehouse import customers, history
-from zuora_pipeline.warehouse.history import HistoryError, iso
+from zuora_pipeline.warehouse.history import HistoryError
 
 
 @click.group("workflows")
@@ -37,13 +38,11 @@ def history_command(customer: str, workflow_id: int, as_json: bool) -> None:
     if as_json:
         echo_json({"customer": customer, "workflow_id": workflow_id, "revisions": [r.to_json() for r in revisions]})
         return
-    click.echo(
-        f"{'rev':>4}  {'first seen (UTC)':<25}  {'last seen (UTC)':<25}  {'version':<8}  {'state':<8}  tasks  name"
-    )
+    click.echo(f"{'rev':>4}  {'first seen':<23}  {'last seen':<23}  {'version':<8}  {'state':<8}  tasks  name")
     for r in revisions:
         tasks = "-" if r.task_count is None else r.task_count
         click.echo(
-            f"{r.revision:>4}  {iso(r.first_seen_at)[:25]:<25}  {iso(r.last_seen_at)[:25]:<25}  "
+            f"{r.revision:>4}  {utc_text(r.first_seen_at)}  {utc_text(r.last_seen_at)}  "
             f"{r.active_version or '-':<8}  {r.state or '-':<8}  {tasks:>5}  {r.name}"
         )
 

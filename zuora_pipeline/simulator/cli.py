@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import click
@@ -96,4 +97,14 @@ def serve_command(
             )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    serve(config, host, port, log_level=log_level, announce=not quiet)
+    try:
+        serve(config, host, port, log_level=log_level, announce=not quiet)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (a simulator still running?): stop what listens "
+                f"there or choose another --port"
+            ) from None
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):  # not this machine's address; a privileged port
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import customers
+from zuora_pipeline.warehouse.schema import customers, workflows
 
 # Partition keys travel through URLs, CLI ranges ("a...b") and the UI's comma-separated backfill
 # selection, so names are slugs: no commas, brackets, pipes, spaces or "...".
@@ -126,6 +126,17 @@ def list_all(conn: sa.Connection, *, status: str | None = None) -> list[Customer
     if status is not None:
         query = query.where(customers.c.sync_status == status)
     return [_row_to_customer(row) for row in conn.execute(query)]
+
+
+def with_workflow(conn: sa.Connection, zuora_id: int) -> list[Customer]:
+    """The customers that hold a stored export of this Zuora workflow id (ids are per tenant, so
+    several may), by name."""
+    holds = sa.exists().where(
+        workflows.c.customer_id == customers.c.id,
+        workflows.c.zuora_id == zuora_id,
+        workflows.c.export_hash.is_not(None),
+    )
+    return [_row_to_customer(row) for row in conn.execute(sa.select(customers).where(holds).order_by(customers.c.name))]
 
 
 def names(conn: sa.Connection, *, status: str | None = None) -> list[str]:

@@ -1,5 +1,8 @@
 """Engines for the warehouse URL, configured per dialect.
 
+The warehouse is PostgreSQL (psycopg 3) or SQLite; any other URL is refused with one line that
+says which URLs work, before SQLAlchemy looks for a driver.
+
 SQLite gets WAL and a busy timeout so the Dagster UI and the CLI can read while a run writes.
 PostgreSQL URLs must name their driver: SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3,
 which is what we ship, but dagster-postgres ships psycopg2, so we say which one we mean.
@@ -44,11 +47,41 @@ def _deserialize_json(text: str | bytes) -> Any:
     return orjson.loads(text) if orjson is not None else json.loads(text)
 
 
+SUPPORTED_URLS = "postgresql+psycopg://USER@HOST[:PORT]/DATABASE for PostgreSQL or sqlite:///PATH for SQLite"
+# The drivers we ship, by the names a URL may give them.
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+}
+
+
+class DatabaseUrlError(ValueError):
+    """A warehouse URL that is malformed or names a database or driver we do not support."""
+
+
+def _shown(url: str) -> str:
+    """The URL for a message: its password hidden; an unparseable one only if it cannot hold one."""
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return repr(url) if "@" not in url and len(url) <= 100 else "the given URL"
+
+
 def normalize_url(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+    """The URL with its driver named (bare ``postgresql://`` is psycopg 3); DatabaseUrlError when
+    it is not a PostgreSQL or SQLite URL."""
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseUrlError(f"warehouse URL {_shown(url)} is not a database URL: use {SUPPORTED_URLS}") from None
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise DatabaseUrlError(
+            f"warehouse URL {_shown(url)} is not supported ({parsed.drivername}): use {SUPPORTED_URLS}"
+        )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
 def create_warehouse_engine(url: str) -> sa.Engine:

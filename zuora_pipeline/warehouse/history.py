@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from zuora_pipeline.warehouse.schema import customers, workflow_changes, workflow_revisions, workflows
 
 CHUNK = 500
+_Query = TypeVar("_Query", bound=sa.Select[Any])
 
 
 class HistoryError(LookupError):
@@ -266,8 +267,29 @@ class Change:
         }
 
 
-def changes(conn: sa.Connection, *, customer_ids: Sequence[int] | None, since: datetime | None) -> list[Change]:
-    """The change log, newest first."""
+def _filtered(
+    query: _Query, customer_ids: Sequence[int] | None, since: datetime | None, kinds: Sequence[str] | None
+) -> _Query:
+    h = workflow_changes
+    if customer_ids is not None:
+        query = query.where(h.c.customer_id.in_(list(customer_ids)))
+    if since is not None:
+        query = query.where(h.c.changed_at >= since)
+    if kinds is not None:
+        query = query.where(h.c.change.in_(list(kinds)))
+    return query
+
+
+def changes(
+    conn: sa.Connection,
+    *,
+    customer_ids: Sequence[int] | None,
+    since: datetime | None,
+    kinds: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[Change]:
+    """The change log, newest first: of these customers, since then, of these kinds (None: all),
+    the first ``limit`` (None: all)."""
     h, c = workflow_changes, customers
     query = (
         sa.select(
@@ -284,8 +306,19 @@ def changes(conn: sa.Connection, *, customer_ids: Sequence[int] | None, since: d
         .join(c, c.c.id == h.c.customer_id)
         .order_by(h.c.changed_at.desc(), h.c.id.desc())
     )
-    if customer_ids is not None:
-        query = query.where(h.c.customer_id.in_(list(customer_ids)))
-    if since is not None:
-        query = query.where(h.c.changed_at >= since)
+    query = _filtered(query, customer_ids, since, kinds)
+    if limit is not None:
+        query = query.limit(limit)
     return [Change(**row._mapping) for row in conn.execute(query)]
+
+
+def count_changes(
+    conn: sa.Connection,
+    *,
+    customer_ids: Sequence[int] | None,
+    since: datetime | None,
+    kinds: Sequence[str] | None = None,
+) -> int:
+    """How many entries ``changes`` would return without a limit."""
+    query = _filtered(sa.select(sa.func.count()).select_from(workflow_changes), customer_ids, since, kinds)
+    return int(conn.execute(query).scalar_one())

@@ -82,6 +82,11 @@ def _host_listed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
     return False
 
 
+def _entry(host: str, port: int) -> str:
+    """The ZUORA_PIPELINE_ALLOWED_HOSTS entry that allows ``host`` on ``port``."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _split(url: str) -> SplitResult:
     if not isinstance(url, str) or not url or url != url.strip() or any(c in url for c in "\\\r\n\t "):
         raise ValueError("not a plain URL")
@@ -122,10 +127,18 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = ()) -> str:
     listed = _host_listed(host, port, allowed)
     documented = host in ZUORA_REST_HOSTS and port == 443
     if scheme == "http":
-        if not (is_loopback(host) and listed):
+        if not is_loopback(host):
             raise UnsafeBaseUrlError(
                 f"base URL {shown} uses plain http; only https is allowed (http only for loopback "
-                f"hosts listed in {ALLOWED_HOSTS_ENV})"
+                f"hosts listed in {ALLOWED_HOSTS_ENV}, such as a local simulator)"
+            )
+        if not listed:
+            entry = _entry(host, port)
+            other_ports = sorted({p for h, p in map(_parse_entry, allowed) if h == host and p is not None})
+            listed_now = f" ({host} is listed for port {', '.join(map(str, other_ports))} only)" if other_ports else ""
+            raise UnsafeBaseUrlError(
+                f"base URL {shown}: plain http to port {port} of this machine is not allowed{listed_now}: "
+                f"add {entry} to {ALLOWED_HOSTS_ENV} (comma-separated, e.g. {ALLOWED_HOSTS_ENV}={entry})"
             )
     elif not (documented or listed):
         raise UnsafeBaseUrlError(

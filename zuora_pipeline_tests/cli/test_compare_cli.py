@@ -15,7 +15,7 @@ from zuora_pipeline.cli import main
 
 def _compare(*args: str) -> tuple[int, Any]:
     result = CliRunner().invoke(main, ["compare", *args, "--json"], catch_exceptions=False)
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 def _register(pipeline: Any, info: Any) -> str:
@@ -120,3 +120,22 @@ def test_compare_errors_exit_2(pipeline: Any, sim_tenant: Any) -> None:
     name = _register(pipeline, sim_tenant(workflows=2, tasks=1))
     result = CliRunner().invoke(main, ["compare", name, "nobody"])
     assert result.exit_code == 2 and "no customer named 'nobody'" in result.output
+
+
+def test_compare_of_a_workflow_name_neither_has_is_an_error(pipeline: Any, sim_tenant: Any) -> None:
+    """Not "0 identical, 0 differing" and exit 0, which a script reads as "the same"."""
+    tenant_a = sim_tenant(workflows=3, tasks=1)
+    pipeline.simulator.admin.add_workflow(tenant_a.name, tasks=2, name="Only in A")
+    a = _register(pipeline, tenant_a)
+    b = _register(pipeline, sim_tenant(workflows=3, tasks=1))
+
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(main, ["compare", a, b, "--workflow", "no such wf", *extra])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.splitlines() == [
+            f"Error: no live workflow is named 'no such wf' in {a} or {b} (the name must match exactly)"
+        ]
+
+    # A name only one of them has is an answer: only in that one.
+    code, report = _compare(a, b, "--workflow", "Only in A")
+    assert code == 1 and [w["name"] for w in report["only_in_a"]] == ["Only in A"]

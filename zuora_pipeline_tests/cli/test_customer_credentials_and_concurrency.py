@@ -4,6 +4,7 @@ the customer's own ``--max-concurrency``, which its syncs never exceed (counted 
 from __future__ import annotations
 
 import json
+import socket
 
 from click.testing import CliRunner, Result
 
@@ -62,11 +63,63 @@ def test_add_with_bad_credentials_is_one_line_and_saves_nothing(cli_env, sim_ten
     result = _add(cli_env, tenant, "bad")
 
     assert result.exit_code == 1
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("Error: Zuora rejected the credentials of customer 'bad'")
+    assert result.stderr.splitlines() == [
+        f"Error: Zuora at {cli_env.simulator.base_url} rejected these credentials (HTTP 401 from POST "
+        "/oauth/token): customer bad not saved; check the client id and the client secret"
+    ]  # not the advice for a saved customer (`customers update`, `customers resume`)
     assert "not-the-secret" not in result.output and result.stdout == ""
     assert _tokens(cli_env) - before == 1
     assert _names(cli_env) == []
+
+
+def test_add_that_cannot_reach_zuora_mentions_no_verify(cli_env, sim_tenant, monkeypatch):
+    tenant = sim_tenant(workflows=2, tasks=1)
+    monkeypatch.setenv("ZP_SECRET", tenant.client_secret)
+    with socket.socket() as sock:  # a loopback port nothing listens on: connection refused
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.setenv("ZUORA_PIPELINE_ALLOWED_HOSTS", "127.0.0.1")
+
+    result = _cli(
+        "customers",
+        "add",
+        "away",
+        "--base-url",
+        closed,
+        "--client-id",
+        tenant.client_id,
+        "--client-secret-env",
+        "ZP_SECRET",
+    )
+
+    assert result.exit_code == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: could not check the credentials with Zuora at {closed} (")
+    assert line.endswith(
+        "customer away not saved; check the base URL and that Zuora is reachable from here, or add --no-verify "
+        "to skip the check"
+    )
+    assert _names(cli_env) == []
+
+
+def test_update_takes_one_secret_source(cli_env, sim_tenant, monkeypatch):
+    tenant = sim_tenant(workflows=2, tasks=1)
+    monkeypatch.setenv("ZP_SECRET", tenant.client_secret)
+    assert _add(cli_env, tenant, "acme").exit_code == 0
+    stored = cli_env.customer("acme").client_secret_encrypted
+
+    both = CliRunner().invoke(
+        main,
+        ["customers", "update", "acme", "--client-secret-env", "ZP_SECRET", "--secret-from-stdin"],
+        input="other-secret\n",
+    )
+
+    assert both.exit_code == 2 and both.stdout == ""
+    assert both.stderr.splitlines() == [
+        "Error: give --client-secret-env VAR or --secret-from-stdin, not both; "
+        "see `zuora-pipeline customers update --help`"
+    ]
+    assert cli_env.customer("acme").client_secret_encrypted == stored
 
 
 def test_add_no_verify_saves_without_a_token_request(cli_env, sim_tenant, monkeypatch):
@@ -92,7 +145,7 @@ def test_update_verifies_changed_credentials(cli_env, sim_tenant, monkeypatch):
     monkeypatch.setenv("ZP_NEW", "wrong-secret")
     refused = _cli("customers", "update", "acme", "--client-secret-env", "ZP_NEW")
     assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1
-    assert "rejected the credentials" in refused.stderr
+    assert "rejected these credentials" in refused.stderr and "customer acme not changed" in refused.stderr
     assert cli_env.customer("acme").client_secret_encrypted == stored
 
     bad_id = _cli("customers", "update", "acme", "--client-id", "no-such-client")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from zuora_pipeline.cli import main
+from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.schema import customers as customers_table
+from zuora_pipeline.warehouse.transactions import write_transaction
 
 SECRET = "super-secret-value-1234567890"
 
@@ -189,3 +192,22 @@ def test_secret_key_prints_a_usable_key():
 
     key = CliRunner().invoke(main, ["secret-key"]).output.strip()
     assert SecretBox(key).decrypt(SecretBox(key).encrypt("x")) == "x"
+
+
+@pytest.mark.parametrize("warehouse", ["postgresql", "sqlite"])
+def test_list_shows_times_with_their_zone(warehouse, request, secret_key, tmp_path, monkeypatch):
+    engine = request.getfixturevalue("pg_engine" if warehouse == "postgresql" else "sqlite_engine")
+    monkeypatch.setenv("ZUORA_PIPELINE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    synced = datetime(2026, 5, 1, 9, 30, 5, tzinfo=UTC)
+    with write_transaction(engine) as conn:
+        customers.add(
+            conn, name="acme", base_url="https://rest.zuora.com", client_id="c" * 36, client_secret_encrypted="x"
+        )
+        customers.update(conn, "acme", last_synced_at=synced, last_sync_status="success")
+
+    listed = CliRunner().invoke(main, ["customers", "list"])
+    as_json = CliRunner().invoke(main, ["customers", "list", "--json"])
+
+    header, row = listed.stdout.splitlines()
+    assert "LAST SYNC" in header and "2026-05-01 09:30:05 UTC" in row
+    assert json.loads(as_json.stdout)[0]["last_synced_at"] == "2026-05-01T09:30:05+00:00"

@@ -23,7 +23,7 @@ def _run(*args: str) -> Any:
 
 def _json(*args: str) -> tuple[int, Any]:
     result = _run(*args, "--json")
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 def history_rows(engine: sa.Engine) -> tuple[int, int]:
@@ -152,7 +152,46 @@ def test_errors_exit_2_with_one_line(pipeline: Any, sim_tenant: Any) -> None:
     assert unknown.exit_code == 2 and "no customer named 'nobody'" in unknown.output
     missing = CliRunner().invoke(main, ["workflows", "diff", name, "999999"])
     assert missing.exit_code == 2 and "is not in the history" in missing.output
+    unknown_id = CliRunner().invoke(main, ["workflows", "history", name, "999999"])
+    assert unknown_id.exit_code == 2
+    assert unknown_id.stderr.splitlines() == [f"Error: workflow 999999 is not in the history of customer '{name}'"]
     single = CliRunner().invoke(main, ["workflows", "diff", name, str(next(iter(pipeline.rows(name))))])
     assert single.exit_code == 2 and "only revision 1" in single.output
     with pipeline.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(workflows)).scalar_one() == 3
+
+
+def test_changes_are_limited_filtered_and_say_what_was_left_out(
+    pipeline: Any, sim_tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zuora_pipeline.cli import changes
+
+    tenant = sim_tenant(workflows=6, tasks=1)
+    name = pipeline.add_customer(tenant)
+    assert pipeline.sync(name).success
+    victim = sorted(pipeline.simulator.admin.truth(tenant.name))[0]
+    pipeline.simulator.admin.delete_workflow(tenant.name, victim)
+    assert pipeline.sync(name).success
+    monkeypatch.setattr(changes, "DEFAULT_LIMIT", 4)
+
+    text = _run("changes", "--customer", name)
+    rows = text.stdout.splitlines()
+    assert len(rows) == 4 and rows[0].split()[2:6] == ["UTC", name, str(victim), "deleted"]
+    assert text.stderr.splitlines() == [
+        "3 older changes not shown (--limit 4; --limit 0 shows all, --change KIND keeps one kind)"
+    ]
+    assert len(_run("changes", "--customer", name, "--limit", "0").stdout.splitlines()) == 7
+
+    code, everything = _json("changes", "--customer", name)  # --json: all unless --limit
+    assert code == 0 and len(everything["changes"]) == 7 and everything["omitted"] == 0
+    code, two = _json("changes", "--customer", name, "--limit", "2")
+    assert len(two["changes"]) == 2 and two["omitted"] == 5
+
+    code, deleted = _json("changes", "--customer", name, "--change", "DELETED")
+    assert [(c["workflow_id"], c["change"]) for c in deleted["changes"]] == [(victim, "deleted")]
+    code, kinds = _json("changes", "--customer", name, "--change", "deleted", "--change", "created")
+    assert {c["change"] for c in kinds["changes"]} == {"created", "deleted"} and len(kinds["changes"]) == 7
+    none = _run("changes", "--customer", name, "--change", "restored")
+    assert none.stdout.startswith("no changes (restored) since ") and none.stdout.rstrip().endswith(" UTC")
+    wrong = CliRunner().invoke(main, ["changes", "--change", "renamed"])
+    assert wrong.exit_code == 2 and len(wrong.stderr.splitlines()) == 1

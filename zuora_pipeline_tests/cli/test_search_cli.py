@@ -19,7 +19,7 @@ PLANTED = "https://Leak.Example.com/v1/hook_%_x"
 
 def _search(*args: str) -> tuple[int, Any]:
     result = CliRunner().invoke(main, ["search", *args, "--json"], catch_exceptions=False)
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 def _plant(admin: Any, tenant: str, workflow_ids: list[int]) -> set[tuple[int, int]]:
@@ -61,8 +61,8 @@ def test_search_finds_the_planted_url_in_every_tenant_that_has_it(
     assert code == 0 and {h["customer"] for h in only["hits"]} == {names[1]}
     code, none = _search(PLANTED, "--customer", names[2])
     assert code == 1 and none["hits"] == []
-    code, typed = _search(PLANTED, "--action-type", "No::SuchType")
-    assert code == 1 and typed["hits"] == []
+    refused = CliRunner().invoke(main, ["search", PLANTED, "--action-type", "No::SuchType"])
+    assert refused.exit_code == 2 and "'No::SuchType' is not an action type" in refused.stderr
 
     # A soft-deleted workflow is not live: its tasks are not found.
     gone_customer, gone_workflow, _ = sorted(expected)[0]
@@ -90,3 +90,52 @@ def test_search_by_task_name_and_empty_text(pipeline: Any, sim_tenant: Any) -> N
     assert any(h["task_id"] == some_task["zuora_id"] and "name" in h["matched"] for h in found["hits"])
     empty = CliRunner().invoke(main, ["search", "  "])
     assert empty.exit_code == 2 and "non-empty" in empty.output
+
+
+def test_search_says_no_match_validates_action_types_and_finds_workflow_names(pipeline: Any, sim_tenant: Any) -> None:
+    tenant = sim_tenant(workflows=5, tasks=3)
+    name = pipeline.add_customer(tenant)
+    assert pipeline.sync(name).success
+    runner = CliRunner()
+
+    nothing = runner.invoke(main, ["search", "no-such-text-anywhere"])
+    assert nothing.exit_code == 1 and nothing.stdout == ""
+    assert nothing.stderr.splitlines() == ["no match for 'no-such-text-anywhere'"]
+    as_json = runner.invoke(main, ["--log-format", "json", "search", "no-such-text-anywhere", "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["hits"] == []
+    (record,) = [json.loads(line) for line in as_json.stderr.splitlines()]
+    assert record["message"] == "no match for 'no-such-text-anywhere'"
+
+    wrong = runner.invoke(main, ["search", "http", "--action-type", "Calout"])
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    (line,) = wrong.stderr.splitlines()
+    assert "'Calout' is not an action type; one of: Approval, Attachment," in line and "Callout" in line
+
+    rows = pipeline.rows(name)
+    some_type = next(t["action_type"] for row in rows.values() for t in row["tasks"].values())
+    code, typed = _search("e", "--action-type", some_type.swapcase())  # any case, spelled back as Zuora does
+    assert code == 0 and {h["action_type"] for h in typed["hits"]} == {some_type}
+
+    workflow_id, row = next(iter(sorted(rows.items())))
+    code, named = _search(row["name"].swapcase())
+    assert code == 0
+    assert {
+        "customer": name,
+        "workflow_id": workflow_id,
+        "workflow_name": row["name"],
+        "task_id": None,
+        "task_name": None,
+        "action_type": None,
+        "matched": ["workflow_name"],
+    } in named["hits"]
+    text = runner.invoke(main, ["search", row["name"]])
+    assert f"{name}  {row['name']} ({workflow_id})  in workflow_name" in text.stdout.splitlines()
+
+    # "truncated" only when hits were really left out.
+    code, everything = _search("e")
+    count = len(everything["hits"])
+    code, exact = _search("e", "--limit", str(count))
+    assert exact["truncated"] is False and exact["hits"] == everything["hits"]
+    cut = runner.invoke(main, ["search", "e", "--limit", str(count - 1)])
+    assert len(cut.stdout.splitlines()) == count - 1
+    assert cut.stderr.splitlines() == [f"... stopped at {count - 1} hits (--limit)"]

@@ -39,7 +39,7 @@ def _store(engine: sa.Engine, export: dict[str, Any]) -> customers.Customer:
     return customer
 
 
-def _hits(engine: sa.Engine, text: str) -> list[tuple[int, tuple[str, ...]]]:
+def _hits(engine: sa.Engine, text: str) -> list[tuple[int | None, tuple[str, ...]]]:
     with engine.connect() as conn:
         return [(hit.task_id, hit.matched) for hit in search.search(conn, text)]
 
@@ -74,7 +74,8 @@ def test_postgres_search_reads_the_workflow_trigram_index(pg_engine: sa.Engine) 
         assert _hits(pg_engine, "old-host") == [(1, ("parameters.url",))]
     finally:
         sa.event.remove(pg_engine, "before_cursor_execute", capture)
-    [(statement, parameters)] = statements
+    # The workflow-name match is a statement of its own; this is the tasks' one.
+    [(statement, parameters)] = [(s, p) for s, p in statements if "workflow_search_texts" in s]
     with pg_engine.connect() as conn:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
@@ -88,3 +89,44 @@ def test_the_trigram_index_is_off_the_workflows_table(pg_engine: sa.Engine) -> N
     assert "ix_workflow_search_texts_tasks_search_text" in {
         i["name"] for i in sa.inspect(pg_engine).get_indexes("workflow_search_texts")
     }
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_workflow_names_are_searched_too(dialect: str, request: pytest.FixtureRequest) -> None:
+    engine = request.getfixturevalue("pg_engine" if dialect == "postgresql" else "sqlite_engine")
+    customer = _store(engine, _export("https://hooks.example.com/wf"))
+    extract_tasks(engine, customer=customer)
+    with engine.begin() as conn:
+        conn.execute(sa.update(workflows).values(name="Notify billing_ops 100% of the time"))
+
+    # The workflow's own hit comes before its tasks' hits; % and _ are literal here too.
+    assert _hits(engine, "BILLING_OPS 100%") == [(None, ("workflow_name",))]
+    assert _hits(engine, "billing") == [(None, ("workflow_name",)), (1, ("name",))]
+    with engine.connect() as conn:
+        (hit,) = search.search(conn, "100%")
+        assert hit.to_json() == {
+            "customer": "acme",
+            "workflow_id": 9,
+            "workflow_name": "Notify billing_ops 100% of the time",
+            "task_id": None,
+            "task_name": None,
+            "action_type": None,
+            "matched": ["workflow_name"],
+        }
+        # Asking for tasks of a type leaves workflows out.
+        assert [h.task_id for h in search.search(conn, "billing", action_type="Callout")] == [1]
+        # The limit counts both kinds of hits.
+        assert [h.task_id for h in search.search(conn, "billing", limit=1)] == [None]
+    with engine.begin() as conn:
+        conn.execute(sa.update(workflows).values(deleted_at=sa.func.current_timestamp()))
+    assert _hits(engine, "billing_ops") == []
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_stored_action_types(dialect: str, request: pytest.FixtureRequest) -> None:
+    engine = request.getfixturevalue("pg_engine" if dialect == "postgresql" else "sqlite_engine")
+    export = _export("https://hooks.example.com/x")
+    export["tasks"][1]["action_type"] = "Future::Thing"
+    extract_tasks(engine, customer=_store(engine, export))
+    with engine.connect() as conn:
+        assert search.stored_action_types(conn) == ["Callout", "Future::Thing"]

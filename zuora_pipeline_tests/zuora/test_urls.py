@@ -147,3 +147,20 @@ def test_next_page_resolved(next_page: str, expected: str) -> None:
 def test_next_page_to_other_origin_refused(next_page: str) -> None:
     with pytest.raises(ZuoraPaginationError, match="another origin|unusable"):
         resolve_next_page(next_page, BASE, customer="acme", page=1)
+
+
+def test_plain_http_on_an_unlisted_loopback_port_names_the_port_and_the_entry() -> None:
+    with pytest.raises(UnsafeBaseUrlError) as refused:
+        check_base_url("http://127.0.0.1:9999", ["127.0.0.1:8089"])
+    message = str(refused.value)
+    assert "port 9999" in message and "127.0.0.1 is listed for port 8089 only" in message
+    assert "ZUORA_PIPELINE_ALLOWED_HOSTS=127.0.0.1:9999" in message and "only https" not in message
+    # Once listed as it says, the URL is accepted.
+    assert check_base_url("http://127.0.0.1:9999", ["127.0.0.1:8089", "127.0.0.1:9999"]) == "http://127.0.0.1:9999"
+    with pytest.raises(UnsafeBaseUrlError, match=r"add \[::1\]:8080 to ZUORA_PIPELINE_ALLOWED_HOSTS"):
+        check_base_url("http://[::1]:8080")
+
+
+def test_plain_http_to_another_machine_is_refused_as_such() -> None:
+    with pytest.raises(UnsafeBaseUrlError, match="uses plain http; only https is allowed"):
+        check_base_url("http://zuora.internal.example:8080", ["zuora.internal.example"])
