@@ -44,6 +44,13 @@ class ReadableErrorsGroup(click.Group):
             raise
         except click.ClickException as exc:  # shown our way (e.g. as JSON), with its own exit code
             raise Problems([exc.format_message()], exit_code=exc.exit_code) from None
+        except ModuleNotFoundError as exc:
+            from zuora_pipeline.extras import missing_extra
+
+            missing = missing_extra(exc)
+            if missing is None:
+                raise
+            raise Problems([missing]) from None
         except Exception as exc:
             if isinstance(exc, expected_errors()):
                 raise Problems([str(exc)]) from None
