@@ -4,12 +4,9 @@ engines it replaces."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 import yaml
 from dagster_postgres import DagsterPostgresStorage
@@ -18,29 +15,6 @@ from zuora_pipeline.dagster_storage import PooledPostgresStorage
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION = REPO / "deploy" / "production"
-
-
-@pytest.fixture
-def dagster_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty PostgreSQL database named by the DAGSTER_PG_* variables the production file reads."""
-    name = f"zp_dagster_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    for key, value in {
-        "DAGSTER_PG_USERNAME": "postgres",
-        "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_HOST": "127.0.0.1",
-        "DAGSTER_PG_DB": name,
-        "DAGSTER_PG_PORT": "5432",
-    }.items():
-        monkeypatch.setenv(key, value)
-    try:
-        yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_production_dagster_yaml_uses_stock_postgres_storage_and_limits_runs_per_customer(
