@@ -26,10 +26,10 @@ DEV = [
     "pytest>=8",
     "pytest-timeout>=2.3",
     "jsonschema>=4.21",
-    "pyyaml>=6",
     "aiosmtpd>=1.4",
     "ruff>=0.6",
     "mypy>=1.11",
+    "types-PyYAML>=6",
     # `dg check defs` / `dg list defs` (configured by pyproject.toml's [tool.dg]).
     f"dagster-dg-cli=={DAGSTER}",
     # The browser test drives the system's Chromium (.ci/system-packages installs it with apt).
@@ -71,6 +71,8 @@ setup(
         "psycopg[binary]>=3.2",
         "click>=8.1",
         "cryptography>=42",
+        # Reads an instance directory's dagster.yaml (zuora_pipeline/dagster_instance.py).
+        "pyyaml>=6",
         # The CLI's progress line and tables.
         "rich>=13",
         # JSON decode/encode of exports and the canonical hash: the sync's CPU hot spots.

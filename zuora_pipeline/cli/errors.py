@@ -16,11 +16,12 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     """The project's typed errors, each shown as one line. Imported when a command fails, not
     when the CLI starts: their modules bring in SQLAlchemy, httpx, pydantic and cryptography."""
     from zuora_pipeline.crypto import SecretKeyError
+    from zuora_pipeline.dagster_instance import DagsterHomeError
     from zuora_pipeline.warehouse.customers import CustomerError
     from zuora_pipeline.warehouse.migrate import SchemaMissingError
     from zuora_pipeline.zuora import ZuoraError
 
-    return (CustomerError, SecretKeyError, SchemaMissingError, ZuoraError)
+    return (CustomerError, DagsterHomeError, SecretKeyError, SchemaMissingError, ZuoraError)
 
 
 class Problems(click.ClickException):
