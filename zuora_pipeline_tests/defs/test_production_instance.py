@@ -62,7 +62,7 @@ def _assert_connections_are_pooled(instance: dg.DagsterInstance) -> None:
     storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
     opened = []
     for storage in storages:
-        engine = storage._engine  # type: ignore[attr-defined]
+        engine = storage._engine  # type: ignore[union-attr]
         assert isinstance(engine.pool, sa.pool.QueuePool), type(engine.pool)
         sa.event.listen(engine, "connect", lambda *_: opened.append(1))
     for _ in range(20):
