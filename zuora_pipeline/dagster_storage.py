@@ -1,5 +1,5 @@
-"""Dagster's own storage on PostgreSQL with pooled connections (the production instance's
-``storage: custom`` in deploy/production/dagster.yaml).
+"""Dagster's own storage on PostgreSQL with pooled connections: the opt-in ``storage`` block of
+the production instance, deploy/production/pooled-storage.yaml.
 
 dagster-postgres creates its run, event log and schedule storages on SQLAlchemy's ``NullPool``
 and has no configuration key that changes it (its ``params`` only reach libpq): every query
@@ -9,17 +9,25 @@ Only ``dagster-webserver`` swaps in a pooled engine, through the storages' own
 daemon and every run worker keep one connection per storage open and open more only while
 several threads query at once.
 
-``optimize_for_webserver`` is public on the storages but undocumented: a test creates this
-storage on a real PostgreSQL and checks that it pools, so an upgrade that changes it fails there.
+``optimize_for_webserver`` is public on the storages but undocumented, and it replaces each
+storage's engine without disposing the one it had (a ``NullPool`` engine, which holds no
+connection, but its pool and event hooks stay referenced until disposed): this storage disposes
+it. A test creates this storage on a real PostgreSQL and checks both, so an upgrade that changes
+either fails there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
-from dagster_postgres import DagsterPostgresStorage
+from dagster_postgres import (
+    DagsterPostgresStorage,
+    PostgresEventLogStorage,
+    PostgresRunStorage,
+    PostgresScheduleStorage,
+)
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
 POOL = "pool"
@@ -35,14 +43,17 @@ class PooledPostgresStorage(DagsterPostgresStorage):
     def __init__(self, *args: Any, max_overflow: int, recycle_seconds: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for storage in (self.run_storage, self.event_log_storage, self.schedule_storage):
+            assert isinstance(storage, PostgresRunStorage | PostgresEventLogStorage | PostgresScheduleStorage)
+            replaced = storage._engine  # the attribute optimize_for_webserver reassigns
             storage.optimize_for_webserver(
                 statement_timeout=NO_STATEMENT_TIMEOUT, pool_recycle=recycle_seconds, max_overflow=max_overflow
             )
+            replaced.dispose()
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
         return {
-            **DagsterPostgresStorage.config_type(),
+            **cast(dict[str, Any], DagsterPostgresStorage.config_type()),
             POOL: dg.Field(
                 {
                     "max_overflow": dg.Field(dg.IntSource, is_required=False, default_value=DEFAULT_MAX_OVERFLOW),

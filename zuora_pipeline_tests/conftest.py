@@ -26,4 +26,5 @@ pytest_plugins = [
     "zuora_pipeline_tests.fixtures.simulator",
     "zuora_pipeline_tests.fixtures.warehouse",
     "zuora_pipeline_tests.fixtures.pipeline",
+    "zuora_pipeline_tests.fixtures.dagster_pg",
 ]

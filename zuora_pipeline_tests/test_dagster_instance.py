@@ -21,6 +21,7 @@ from zuora_pipeline_tests.fixtures.dagster_internals import InstanceRef
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION_YAML = REPO / "deploy" / "production" / "dagster.yaml"
+POOLED_STORAGE_YAML = REPO / "deploy" / "production" / "pooled-storage.yaml"
 NO_CONFIG_WARNING = "No dagster instance configuration file"
 # From the banner Dagster prints when it creates a telemetry id (only with telemetry on).
 TELEMETRY_BANNER = "we collect usage statistics"
@@ -48,6 +49,10 @@ def assert_dev_limits(instance: dg.DagsterInstance) -> None:
     assert instance.telemetry_enabled is False
     assert instance.run_coordinator.dequeue_use_threads  # queued runs launched several at a time
     assert instance.run_coordinator.dequeue_num_workers == 4
+    # Ticks are purged: schedules after 90 days, sensors' skipped ticks after 7.
+    retention = instance.get_settings("retention")
+    assert retention["schedule"]["purge_after_days"] == 90
+    assert retention["sensor"]["purge_after_days"]["skipped"] == 7
 
 
 def test_the_repository_root_dagster_yaml_is_the_packaged_development_config() -> None:
@@ -65,7 +70,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-@pytest.mark.parametrize("path", [DEV_INSTANCE_CONFIG, PRODUCTION_YAML], ids=["development", "production"])
+@pytest.mark.parametrize(
+    "path", [DEV_INSTANCE_CONFIG, PRODUCTION_YAML, POOLED_STORAGE_YAML], ids=["development", "production", "pooled"]
+)
 def test_instance_files_say_each_key_once(path: Path) -> None:
     yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
 
@@ -73,7 +80,7 @@ def test_instance_files_say_each_key_once(path: Path) -> None:
 def test_production_config_is_the_development_config_on_postgres_storage() -> None:
     dev = yaml.safe_load(DEV_INSTANCE_CONFIG.read_text())
     production = yaml.safe_load(PRODUCTION_YAML.read_text())
-    assert set(production.pop("storage")) == {"custom"}  # PooledPostgresStorage
+    assert set(production.pop("storage")) == {"postgres"}  # dagster-postgres as shipped
     # One set of limits: a change to either file that is not made to the other fails here.
     assert production == dev
 

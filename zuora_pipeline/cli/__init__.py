@@ -62,7 +62,9 @@ COMMANDS = {
         "callout URLs, e-mail addresses, ZOQL queries, Liquid templates.",
     ),
     "secret-key": LazyCommand(
-        "zuora_pipeline.cli.customers", "secret_key_command", "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."
+        "zuora_pipeline.cli.secret_key",
+        "secret_key_group",
+        "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY (`secret-key rotate` re-encrypts with the newest).",
     ),
     "simulator": LazyCommand("zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator."),
     "sync": LazyCommand(

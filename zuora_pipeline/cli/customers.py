@@ -1,4 +1,4 @@
-"""``zuora-pipeline customers ...`` and ``secret-key``.
+"""``zuora-pipeline customers ...``.
 
 Client secrets come from an environment variable or standard input, never from argv (argv is
 visible to every user of the machine in ``ps``), and are never printed.
@@ -15,7 +15,6 @@ import click
 from zuora_pipeline import config
 from zuora_pipeline.cli import context
 from zuora_pipeline.cli.times import utc_text
-from zuora_pipeline.crypto import new_key
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer, CustomerError
 from zuora_pipeline.warehouse.history import iso
@@ -40,12 +39,6 @@ _CONCURRENCY_HELP = (
     "half of the default limit"
 )
 _NO_VERIFY_HELP = "save without the token request that checks the credentials (e.g. Zuora not reachable from here)"
-
-
-@click.command("secret-key")
-def secret_key_command() -> None:
-    """Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY."""
-    click.echo(new_key())
 
 
 def read_secret(env_var: str | None) -> str:

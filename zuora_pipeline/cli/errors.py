@@ -28,13 +28,22 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     """The project's typed errors, each shown as its own message. Imported when a command fails,
     not when the CLI starts: their modules bring in SQLAlchemy, httpx, pydantic and cryptography."""
     from zuora_pipeline.crypto import SecretKeyError
+    from zuora_pipeline.dagster_instance import DagsterHomeError
     from zuora_pipeline.warehouse.customers import CustomerError
     from zuora_pipeline.warehouse.engine import DatabaseUrlError
     from zuora_pipeline.warehouse.history import HistoryError
     from zuora_pipeline.warehouse.migrate import SchemaMissingError
     from zuora_pipeline.zuora import ZuoraError
 
-    return (CustomerError, SecretKeyError, SchemaMissingError, ZuoraError, DatabaseUrlError, HistoryError)
+    return (
+        CustomerError,
+        DagsterHomeError,
+        SecretKeyError,
+        SchemaMissingError,
+        ZuoraError,
+        DatabaseUrlError,
+        HistoryError,
+    )
 
 
 def _first_line(text: str) -> str:
@@ -110,6 +119,13 @@ class ReadableErrorsGroup(click.Group):
             raise usage_problem(exc) from None
         except click.ClickException as exc:  # shown our way (e.g. as JSON), with its own exit code
             raise Problems([exc.format_message()], exit_code=exc.exit_code) from None
+        except ModuleNotFoundError as exc:
+            from zuora_pipeline.extras import missing_extra
+
+            missing = missing_extra(exc)
+            if missing is None:
+                raise
+            raise Problems([missing]) from None
         except Exception as exc:
             if ctx.find_root().params.get("debug"):  # --debug or ZUORA_PIPELINE_DEBUG=1
                 raise

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grandalf.graphs import Edge as GEdge
-from grandalf.graphs import Graph, Vertex
-from grandalf.layouts import SugiyamaLayout
-
 from zuora_pipeline.diagrams.model import Diagram, Edge, Node
 
 CHAR_W, LINE_H, PAD_X, PAD_Y = 6.6, 14.0, 18.0, 10.0
@@ -71,6 +67,11 @@ def _clip(centre: tuple[float, float], toward: tuple[float, float], w: float, h:
 
 
 def layout(d: Diagram) -> Placed:
+    # Imported here: grandalf is the `diagrams` extra, needed only where Graphviz is not used.
+    from grandalf.graphs import Edge as GEdge
+    from grandalf.graphs import Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+
     vertices = {}
     for node in d.nodes:
         vertex = Vertex(node.id)

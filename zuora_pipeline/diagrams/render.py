@@ -1,8 +1,8 @@
 """``render(diagram, fmt)``: the one function that turns a diagram into bytes.
 
 ``dot`` and ``mermaid`` are text. ``svg`` and ``png`` are laid out by Graphviz's ``dot`` when it is
-on PATH (the Debian/Ubuntu package ``graphviz``), otherwise by grandalf (pure Python, installed
-with this package) and drawn here: SVG by hand, PNG with Pillow.
+on PATH (the Debian/Ubuntu package ``graphviz``), otherwise by grandalf (pure Python, the
+``diagrams`` extra) and drawn here: SVG by hand, PNG with Pillow.
 """
 
 from __future__ import annotations

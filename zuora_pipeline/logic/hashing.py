@@ -7,26 +7,22 @@ import json
 from datetime import datetime
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # an optional speed-up; the json module gives the same bytes
-    orjson = None  # type: ignore[assignment]
+import orjson
 
-_ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME) if orjson is not None else 0
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _canonical(value: Any) -> bytes:
     # Sorted keys and fixed separators: the same document always hashes the same, whatever
     # order Zuora (or a JSONB round trip) puts its keys in.
-    if orjson is not None:
-        # The json.dumps form below for JSON documents (only floats in exponent notation are
-        # spelled differently: 1e16 vs 1e+16, a one-off re-extract at worst), about 10x
-        # cheaper: hashing every export was a top CPU cost of a sync. Anything orjson refuses
-        # (non-str keys, ints beyond 64 bits) takes the json path.
-        try:
-            return orjson.dumps(value, option=_ORJSON_OPTIONS, default=_default)
-        except TypeError:
-            pass
+    # The json.dumps form below for JSON documents (only floats in exponent notation are
+    # spelled differently: 1e16 vs 1e+16, a one-off re-extract at worst), about 10x
+    # cheaper: hashing every export was a top CPU cost of a sync. Anything orjson refuses
+    # (non-str keys, ints beyond 64 bits) takes the json path.
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS, default=_default)
+    except TypeError:
+        pass
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode(
         "utf-8"
     )

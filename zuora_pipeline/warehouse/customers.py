@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -163,3 +164,22 @@ def remove(conn: sa.Connection, name: str) -> None:
     customer = get(conn, name)
     # Rows below the customer go by ON DELETE CASCADE.
     conn.execute(sa.delete(customers).where(customers.c.id == customer.id))
+
+
+def reencrypt_secrets(conn: sa.Connection, rotate: Callable[[str, str], str]) -> int:
+    """Replace every customer's stored client secret with ``rotate(ciphertext, name)`` (the same
+    secret encrypted with the newest key), in the caller's transaction: all of them or, if one
+    cannot be decrypted, none. Returns how many were re-encrypted. The rows are locked first, so a
+    concurrent ``customers update`` of a secret is neither lost nor overwritten with the old one."""
+    rows = conn.execute(
+        sa.select(customers.c.id, customers.c.name, customers.c.client_secret_encrypted)
+        .order_by(customers.c.id)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        conn.execute(
+            sa.update(customers)
+            .where(customers.c.id == row.id)
+            .values(client_secret_encrypted=rotate(row.client_secret_encrypted, row.name))
+        )
+    return len(rows)

@@ -14,13 +14,9 @@ import json
 import threading
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-
-try:
-    import orjson
-except ImportError:  # an optional speed-up
-    orjson = None  # type: ignore[assignment]
 
 
 class RawJSON(str):
@@ -34,17 +30,16 @@ class RawJSON(str):
 def _serialize_json(value: Any) -> str:
     if isinstance(value, RawJSON):
         return str(value)
-    if orjson is not None:
-        # Two JSON columns per task row: json.dumps was a top cost of the tasks step.
-        try:
-            return orjson.dumps(value).decode("utf-8")
-        except TypeError:  # non-str keys, ints beyond 64 bits: the json module copes
-            pass
+    # Two JSON columns per task row: json.dumps was a top cost of the tasks step.
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # non-str keys, ints beyond 64 bits: the json module copes
+        pass
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _deserialize_json(text: str | bytes) -> Any:
-    return orjson.loads(text) if orjson is not None else json.loads(text)
+    return orjson.loads(text)
 
 
 SUPPORTED_URLS = "postgresql+psycopg://USER@HOST[:PORT]/DATABASE for PostgreSQL or sqlite:///PATH for SQLite"

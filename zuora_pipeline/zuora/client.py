@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
 import httpx
+import orjson
 from pydantic import ValidationError
 
 from .auth import DEFAULT_TOKEN_CACHE, CachedToken, TokenCache
@@ -47,11 +48,6 @@ from .results import ExportOutcome, WorkflowExport, WorkflowPage
 from .retry import RETRYABLE_STATUS, Backoff, RetryBudget, Sleep, parse_ratelimit_reset, parse_retry_after
 from .settings import ClientSettings
 from .urls import check_base_url, resolve_next_page, url_path
-
-try:
-    from orjson import loads as _loads  # every export is decoded once here: ~3x faster than json
-except ImportError:  # an optional speed-up
-    _loads = json.loads
 
 USER_AGENT = "zuora-pipeline/0.1 (+httpx)"
 # Exports submitted ahead of the consumer, as a multiple of the concurrency (see export_workflows).
@@ -442,7 +438,8 @@ class ZuoraClient:
 
     def _decode(self, response: httpx.Response, endpoint: str, what: str) -> dict[str, Any]:
         try:
-            data = _loads(response.content)
+            # Every export is decoded once here: orjson is ~3x faster than json.
+            data = orjson.loads(response.content)
         except ValueError:  # orjson.JSONDecodeError is a ValueError too
             data = None
             problem = "is not valid JSON"

@@ -1,6 +1,6 @@
 """The whole-command timing runs its commands on Dagster homes made before the first command: a
 user's home outlives each command, so the timed commands do not create its storage. One is the
-CLI's own (SQLite), one the production instance (its storage block on PostgreSQL)."""
+CLI's own (SQLite), one the production instance with its opt-in pooled storage block on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,9 +30,8 @@ def test_the_production_home_is_the_production_instance_on_postgres(tmp_path: Pa
         home = make_command_home(tmp_path / "production", dagster_pg_url=url)
         written = yaml.safe_load((Path(home) / "dagster.yaml").read_text())
         production = yaml.safe_load((REPO / "deploy" / "production" / "dagster.yaml").read_text())
-        assert (
-            written["storage"]["custom"]["class"] == production["storage"]["custom"]["class"] == "PooledPostgresStorage"
-        )
+        pooled = yaml.safe_load((REPO / "deploy" / "production" / "pooled-storage.yaml").read_text())
+        assert written["storage"]["custom"]["class"] == pooled["storage"]["custom"]["class"] == "PooledPostgresStorage"
         assert {k: v for k, v in written.items() if k != "storage"} == {
             k: v for k, v in production.items() if k != "storage"
         }

@@ -1,50 +1,57 @@
-"""The production dagster.yaml (deploy/production/) loads on a real PostgreSQL and says what the
-README says."""
+"""The production dagster.yaml (deploy/production/) loads on a real PostgreSQL with Dagster's stock
+storage and says what the README says; its opt-in pooled storage block pools and disposes the
+engines it replaces."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+import yaml
+from dagster_postgres import DagsterPostgresStorage
 
 from zuora_pipeline.dagster_storage import PooledPostgresStorage
 
 REPO = Path(__file__).resolve().parents[2]
+PRODUCTION = REPO / "deploy" / "production"
 
 
-def test_production_dagster_yaml_uses_postgres_and_limits_runs_per_customer(tmp_path, monkeypatch):
-    name = f"zp_dagster_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+def test_production_dagster_yaml_uses_stock_postgres_storage_and_limits_runs_per_customer(
+    tmp_path: Path, dagster_pg: str
+) -> None:
+    (tmp_path / "dagster.yaml").write_text((PRODUCTION / "dagster.yaml").read_text())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        # dagster-postgres's own class, which Dagster's stock images and the Helm chart load.
+        assert type(instance.get_ref().storage) is DagsterPostgresStorage
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 8
+        assert instance.run_retries_enabled
+        assert instance.run_coordinator.dequeue_use_threads
+        assert instance.get_settings("retention")["sensor"]["purge_after_days"]["skipped"] == 7
+        instance.add_dynamic_partitions("customers", ["acme"])
+        assert instance.get_dynamic_partitions("customers") == ["acme"]
+
+
+def test_the_opt_in_pooled_storage_pools_and_disposes_the_engines_it_replaces(tmp_path: Path, dagster_pg: str) -> None:
+    production = yaml.safe_load((PRODUCTION / "dagster.yaml").read_text())
+    pooled = yaml.safe_load((PRODUCTION / "pooled-storage.yaml").read_text())
+    assert set(pooled) == {"storage"}
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(production | pooled))
+    disposed: list[sa.Engine] = []
+    listener = disposed.append
+    sa.event.listen(sa.engine.Engine, "engine_disposed", listener)
     try:
-        for key, value in {
-            "DAGSTER_PG_USERNAME": "postgres",
-            "DAGSTER_PG_PASSWORD": "",
-            "DAGSTER_PG_HOST": "127.0.0.1",
-            "DAGSTER_PG_DB": name,
-            "DAGSTER_PG_PORT": "5432",
-        }.items():
-            monkeypatch.setenv(key, value)
-        shutil.copy(REPO / "deploy" / "production" / "dagster.yaml", tmp_path / "dagster.yaml")
         with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-            limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
-            assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
-            assert instance.get_concurrency_config().pool_config.default_pool_limit == 8
-            assert instance.run_retries_enabled
-            assert instance.run_coordinator.dequeue_use_threads
-            instance.add_dynamic_partitions("customers", ["acme"])
-            assert instance.get_dynamic_partitions("customers") == ["acme"]
+            # dagster-postgres's NullPool engines, one per storage, replaced by pooled ones.
+            replaced = [engine for engine in disposed if isinstance(engine.pool, sa.pool.NullPool)]
+            assert len(replaced) == 3, disposed
             _assert_connections_are_pooled(instance)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        sa.event.remove(sa.engine.Engine, "engine_disposed", listener)
 
 
 def _assert_connections_are_pooled(instance: dg.DagsterInstance) -> None:
@@ -55,7 +62,7 @@ def _assert_connections_are_pooled(instance: dg.DagsterInstance) -> None:
     storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
     opened = []
     for storage in storages:
-        engine = storage._engine
+        engine = storage._engine  # type: ignore[union-attr]
         assert isinstance(engine.pool, sa.pool.QueuePool), type(engine.pool)
         sa.event.listen(engine, "connect", lambda *_: opened.append(1))
     for _ in range(20):
