@@ -49,7 +49,7 @@ BAD_INPUT: dict[str, tuple[list[str], dict[str, str], str]] = {
     "db upgrade": (["db", "upgrade"], {"ZUORA_PIPELINE_DATABASE_URL": "mysql://user:pw@db/zuora"}, "not supported"),
     "demo": (["demo", "--port", BUSY], {}, f"port {BUSY} is already in use"),
     "search": (["search", "hook", "--action-type", "NoSuchType"], {}, "is not an action type"),
-    "secret-key": (["secret-key", "extra"], {}, "unexpected extra argument"),
+    "secret-key rotate": (["secret-key", "rotate"], {"ZUORA_PIPELINE_SECRET_KEY": "garbage"}, "not a valid Fernet key"),
     "simulator serve": (["simulator", "serve", "--port", BUSY], {}, f"port {BUSY} on 127.0.0.1 is already in use"),
     "sync": (["sync", "--customer", "acme", "--timeout", "5"], {}, "add --wait"),
     "tasks reextract": (["tasks", "reextract", "--all", "--workflow-id", "1085"], {}, "drop --all"),
