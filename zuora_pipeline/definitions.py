@@ -12,13 +12,14 @@ from zuora_pipeline.defs.notifications import AlertChannels, sync_failure_alerts
 from zuora_pipeline.defs.resources import environment_resources
 from zuora_pipeline.defs.schedules import fleet_quality_schedule, hourly_workflow_sync
 from zuora_pipeline.defs.sensors import customer_partitions_sensor
+from zuora_pipeline.defs.sync_requests import sync_requests_sensor
 
 defs = dg.Definitions(
     assets=[sync_workflows_asset, fleet_asset],
     asset_checks=[fleet_checks],
     jobs=[sync_customer_workflows, reextract_tasks, fleet_quality_checks],
     schedules=[hourly_workflow_sync, fleet_quality_schedule],
-    sensors=[customer_partitions_sensor, sync_failure_alerts],
+    sensors=[customer_partitions_sensor, sync_requests_sensor, sync_failure_alerts],
     resources={**environment_resources(), "alerts": AlertChannels.from_environment()},
     # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
     executor=dg.in_process_executor,

@@ -25,7 +25,7 @@ from zuora_pipeline.cli import console
 from zuora_pipeline.sync.stats import STAT_KEYS
 
 if TYPE_CHECKING:
-    from zuora_pipeline.runs.inprocess import SyncOutcome
+    from zuora_pipeline.runs.outcome import SyncOutcome
 
 JSON_KEYS = ("customer", "status", "run_id", "seconds", *STAT_KEYS, "error")
 SUCCESS, FAILED, SKIPPED, QUEUED, TIMEOUT = "success", "failed", "skipped", "queued", "timeout"
@@ -104,12 +104,15 @@ class SyncReport:
         else:
             self._line(f"skip {customer}: {reason}")
 
-    def queued(self, customer: str, run_id: str, *, awaited: bool = False) -> None:
-        """``awaited``: its outcome follows (``--wait``), so it is not counted as queued."""
+    def queued(self, customer: str, run_id: str | None, *, awaited: bool = False) -> None:
+        """``awaited``: its outcome follows (``--wait``), so it is not counted as queued.
+        ``run_id`` None: the daemon took the request, its run was not seen yet."""
         if not awaited:
             self._count(QUEUED, advance=False)
         if self.as_json:
             self._json(customer, QUEUED, run_id=run_id)
+        elif run_id is None:
+            self._line(f"queued a run for {customer} (the daemon is making it)")
         else:
             self._line(f"queued run {run_id} for {customer}")
 
@@ -121,7 +124,7 @@ class SyncReport:
                 outcome.customer,
                 status,
                 run_id=outcome.run_id,
-                seconds=round(outcome.seconds, 3),
+                seconds=round(outcome.seconds, 3) if outcome.seconds is not None else None,
                 stats=outcome.stats,
                 error=outcome.error,
             )
@@ -131,9 +134,9 @@ class SyncReport:
             self.failed.append(outcome.customer)
             console.error(f"{outcome.customer}: {outcome.error}", customer=outcome.customer, run_id=outcome.run_id)
 
-    def timed_out(self, customer: str, run_id: str, waited_s: float) -> None:
+    def timed_out(self, customer: str, run_id: str | None, reason: str) -> None:
+        """Waiting stopped before the customer's sync ended (or before its run was made)."""
         self._count(TIMEOUT)
-        reason = f"run {run_id} not finished after {waited_s:g} s"
         if self.as_json:
             self._json(customer, TIMEOUT, run_id=run_id, error=reason)
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import dagster as dg
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -60,20 +59,6 @@ def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
     # Even --force leaves a paused customer alone: its sync would make no Zuora call.
     forced = _run("sync", "--customer", bad, "--in-process", "--force")
     assert f"skip {bad}: paused" in forced.output and f"customers resume {bad}" in forced.output
-
-
-def test_sync_without_in_process_queues_runs(cli_env, sim_tenant):
-    name = cli_env.add_customer(sim_tenant(workflows=3, tasks=1))
-
-    result = _run("sync", "--customer", name)
-
-    assert result.exit_code == 0, result.output
-    instance = dg.DagsterInstance.get()
-    runs = instance.get_runs()
-    assert len(runs) == 1
-    assert runs[0].job_name == "sync_customer_workflows"
-    assert runs[0].tags["dagster/partition"] == name
-    assert runs[0].status in (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
 
 
 def test_tasks_reextract_rebuilds_tasks_without_api_calls(cli_env, sim_tenant):
