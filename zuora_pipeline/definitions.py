@@ -4,6 +4,7 @@ import gc
 
 import dagster as dg
 
+from zuora_pipeline.defs.abandoned_syncs import abandoned_syncs_sensor
 from zuora_pipeline.defs.assets.fleet import fleet_asset
 from zuora_pipeline.defs.assets.sync import sync_workflows_asset
 from zuora_pipeline.defs.checks import fleet_checks
@@ -19,7 +20,7 @@ defs = dg.Definitions(
     asset_checks=[fleet_checks],
     jobs=[sync_customer_workflows, reextract_tasks, fleet_quality_checks],
     schedules=[hourly_workflow_sync, fleet_quality_schedule],
-    sensors=[customer_partitions_sensor, sync_requests_sensor, sync_failure_alerts],
+    sensors=[customer_partitions_sensor, sync_requests_sensor, abandoned_syncs_sensor, sync_failure_alerts],
     resources={**environment_resources(), "alerts": AlertChannels.from_environment()},
     # Materializations launched from the UI run their steps in one process too (see defs/jobs.py).
     executor=dg.in_process_executor,
