@@ -134,8 +134,14 @@ class Hosts:
         return [int(p) for p in done.stdout.split()]
 
     def close(self) -> None:
+        # Every group asked to stop at once, then whatever is left of them killed.
+        for process in self.processes.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and any(_running(p) for p in self.processes.values()):
+            time.sleep(0.1)
         for key in list(self.processes):
-            self.stop(key, grace_s=5.0)
+            self.stop(key, grace_s=0)
         for host in self.hosts.values():
             if host.netns in self._made:
                 for pid in self._pids(host.name):
@@ -157,6 +163,17 @@ def _kill(pid: int, sig: signal.Signals) -> None:
         pass
 
 
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _running(process: subprocess.Popen[bytes]) -> bool:
+    return process.poll() is None or _group_alive(process.pid)
+
+
 def _group_alive(pgid: int) -> bool:
     """Whether any process of the group is still running (zombies left to their reaper aside)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -171,18 +188,12 @@ def _group_alive(pgid: int) -> bool:
 
 def _end_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM to the group, SIGKILL to what is left after ``grace_s``; the leader reaped."""
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
-        if sig == signal.SIGTERM and grace_s <= 0:
-            continue
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and (process.poll() is None or _group_alive(process.pid)):
+    if grace_s > 0:
+        _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and _running(process):
             time.sleep(0.1)
-        if process.poll() is not None and not _group_alive(process.pid):
-            break
+    _signal_group(process, signal.SIGKILL)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:

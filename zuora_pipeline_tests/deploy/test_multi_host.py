@@ -113,6 +113,16 @@ class Cluster:
             r["runId"]: {**r, "tags": {t["key"]: t["value"] for t in r["tags"]}} for r in data["runsOrError"]["results"]
         }
 
+    def ended_run(self, run_id: str) -> dict[str, Any]:
+        """The run once it has ended (a customer's outcome comes from its sync record, which may
+        be written before its run ends)."""
+        ended = {"SUCCESS", "FAILURE", "CANCELED"}
+        return wait_until(
+            lambda: run if (run := self.runs().get(run_id)) and run["status"] in ended else None,
+            120,
+            f"run {run_id} to end",
+        )
+
     def zuora_admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = f"{ZUORA_URL}/__admin/{path}"
         args = ["curl", "-sf", "--cacert", self.env["code"]["SSL_CERT_FILE"], "-X", method, url]
@@ -341,7 +351,7 @@ def test_a_customer_added_from_the_operator_host_is_onboarded_by_the_sensor(clus
         f"the onboarding sync\n{cluster.hosts.log('control:daemon')}",
     )
     record = cluster.latest_sync("onboarded")
-    run = cluster.runs()[record["run_id"]]
+    run = cluster.ended_run(record["run_id"])
     assert run["status"] == "SUCCESS" and run["tags"]["zuora/trigger"] == "onboard"
     assert run["tags"]["dagster/partition"] == "onboarded"
     assert cluster.live_workflows("onboarded") == WORKFLOWS
@@ -356,7 +366,7 @@ def test_a_queued_sync_wait_from_the_operator_host_syncs_customers_in_one_run(cl
     outcomes = _sync_json(done)
     assert {n: o["status"] for n, o in outcomes.items()} == {"acme": "success", "globex": "success"}, done.stdout
     assert outcomes["acme"]["run_id"] == outcomes["globex"]["run_id"]  # two customers a run
-    run = cluster.runs()[outcomes["acme"]["run_id"]]
+    run = cluster.ended_run(outcomes["acme"]["run_id"])
     assert run["status"] == "SUCCESS"
     assert (run["tags"]["dagster/asset_partition_range_start"], run["tags"]["dagster/asset_partition_range_end"]) == (
         "acme",
@@ -438,13 +448,34 @@ def test_killing_the_code_host_mid_run_fails_the_run_and_the_next_sync_converges
         cluster.zuora_admin("POST", "limits", {"latency_ms": 0})
     assert waiting.returncode == 0, out + err
     outcome = _sync_json(subprocess.CompletedProcess([], 0, out, err))["hooli"]
-    runs = cluster.runs()
     # The killed run was failed (its worker was gone) and run retries re-ran it.
-    assert runs[killed]["status"] == "FAILURE"
+    assert cluster.runs()[killed]["status"] == "FAILURE"
     assert outcome["status"] == "success" and outcome["run_id"] != killed
-    assert runs[outcome["run_id"]]["tags"].get("dagster/parent_run_id") == killed
-    assert runs[outcome["run_id"]]["status"] == "SUCCESS"
+    retry = cluster.ended_run(outcome["run_id"])
+    assert retry["tags"].get("dagster/parent_run_id") == killed and retry["status"] == "SUCCESS"
     # And the next sync of the customer goes through the run queue as usual.
     again = _sync_json(cluster.cli("sync", "--customer", "hooli", "--force", "--wait", "--timeout", "200", "--json"))
     assert again["hooli"]["status"] == "success" and again["hooli"]["total"] == WORKFLOWS
     assert cluster.live_workflows("hooli") == WORKFLOWS
+
+
+def test_hosts_leave_nothing_behind_even_when_the_test_fails():
+    work = Path(tempfile.mkdtemp(prefix="zp-multihost-", dir="/tmp"))
+    hosts = Hosts({"a": "10.77.0.2", "b": "10.77.0.3"}, [("a", "b")], work)
+    env = _common_env(work / "a")
+    with pytest.raises(RuntimeError, match="a failing test"):
+        try:
+            hosts.build()
+            sleeper = hosts.start("a:sleep", "a", ["sleep", "600"], env)
+            # A child in a process group of its own: found through its namespace all the same.
+            stray = hosts.run("a", ["sh", "-c", "setsid sleep 600 > /dev/null 2>&1 & echo $!"], env).stdout
+            assert hosts.routes_to("a", "10.77.0.3") and not hosts.routes_to("a", "10.77.0.4")
+            raise RuntimeError("a failing test")
+        finally:
+            hosts.close()
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    assert hosts.token not in netns and hosts.token not in links
+    assert sleeper.poll() is not None
+    assert not Path(f"/proc/{int(stray)}").exists() or "Z" in Path(f"/proc/{int(stray)}/stat").read_text().split()[2]
+    assert not work.exists()
