@@ -117,11 +117,8 @@ class Cluster:
         """The run once it has ended (a customer's outcome comes from its sync record, which may
         be written before its run ends)."""
         ended = {"SUCCESS", "FAILURE", "CANCELED"}
-        return wait_until(
-            lambda: run if (run := self.runs().get(run_id)) and run["status"] in ended else None,
-            120,
-            f"run {run_id} to end",
-        )
+        wait_until(lambda: self.runs().get(run_id, {}).get("status") in ended, 120, f"run {run_id} to end")
+        return self.runs()[run_id]
 
     def zuora_admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = f"{ZUORA_URL}/__admin/{path}"
@@ -309,7 +306,7 @@ def _sync_json(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, An
 
 
 def test_each_host_reaches_only_the_hosts_it_is_configured_to(cluster):
-    reachable = {name: set() for name in ADDRESSES}
+    reachable: dict[str, set[str]] = {name: set() for name in ADDRESSES}
     for a, b in LINKS:
         reachable[a].add(b)
         reachable[b].add(a)
