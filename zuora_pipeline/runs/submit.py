@@ -188,7 +188,7 @@ def follow(
             reason = (
                 _not_watched(engine, age)
                 if stale
-                else f"not picked up by a Dagster daemon within {now - start:.0f} s (withdrawn)"
+                else f"not picked up by a Dagster daemon within {pickup - start:g} s (withdrawn)"
             )
             for request_id in withdrawn:
                 left.remove(request_id)

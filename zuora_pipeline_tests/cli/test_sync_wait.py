@@ -150,3 +150,18 @@ def test_without_a_daemon_nothing_is_queued_and_one_line_says_how_to_reach_the_d
     with cli_env.engine.connect() as conn:
         assert conn.execute(sync_requests_table.select()).first() is None
         assert sync_requests.pending(conn) == []
+
+
+def test_wait_gives_up_at_the_timeout_and_withdraws_what_no_daemon_took(cli_env, sim_tenant):
+    name = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
+    with write_transaction(cli_env.engine) as conn:  # a daemon that has just run the sensor, then stopped
+        sync_requests.beat(conn, submit.SENSOR_NAME)
+
+    result = CliRunner().invoke(main, ["sync", "--customer", name, "--wait", "--timeout", "0.5"])
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "1 customer: 1 TIMEOUT"
+    withdrawn = "not picked up by a Dagster daemon within 0.5 s (withdrawn)"
+    assert result.stderr.splitlines() == [f"Error: {name}: {withdrawn}"], result.stderr
+    with cli_env.engine.connect() as conn:
+        assert conn.execute(sync_requests_table.select()).first() is None
