@@ -6,10 +6,11 @@ no progress. Each failure is also one ``Error: CUSTOMER: ...`` line on stderr.
 
 ``--json`` writes one JSON object per customer per line (JSON Lines) with always the same keys,
 in this order (``JSON_KEYS``): ``customer``; ``status``, one of ``success``, ``failed``,
-``skipped``, ``queued``, ``timeout``; ``run_id`` (null when skipped); ``seconds`` (null unless
-finished); the sync's counts ``created``, ``updated``, ``unchanged``, ``deleted``, ``total``,
-``errors``, ``api_calls``, ``retries`` (null unless finished); ``error`` (why it failed, was
-skipped or timed out; else null).
+``skipped``, ``queued``, ``timeout``; ``run_id`` (null when skipped, or when no run was made);
+``seconds`` (null unless finished, and for a run that never started); the sync's counts
+``created``, ``updated``, ``unchanged``, ``deleted``, ``total``, ``errors``, ``api_calls``,
+``retries`` (null unless finished); ``error`` (why it failed, was skipped or timed out; else
+null).
 """
 
 from __future__ import annotations
