@@ -10,8 +10,10 @@ Each evaluation, in this order:
    partitions, up to ``ZUORA_PIPELINE_CUSTOMERS_PER_RUN`` customers a run, one run per set of
    options; a request whose customer has no partition yet gets it now and a run next time; one
    whose customer was paused meanwhile is dropped;
-4. asks for the run of every claim that has none yet. The run key is the claim, so a claim whose
-   run request was lost (the daemon stopped mid-tick) is asked for again, and never run twice.
+4. asks for the run of each claim it made, and of each claim whose run has not appeared within a
+   minute (lost with its tick: the daemon stopped between claiming and making the runs). The run
+   key is the claim, so a claim is never run twice by one sensor; only the sensor that made a
+   claim asks for its run at once, so the same code loaded twice in one deployment makes one run.
 
 Latency: the daemon evaluates sensors in a loop of 5 s at the fastest, and this sensor in every
 loop: a request becomes a queued run within about 5 s, and its outcome is in the warehouse
@@ -43,6 +45,8 @@ CLAIM_TAG = "zuora/sync_request"
 TRIGGER = "cli"
 # Below the daemon's 5 s loop, so no loop skips it.
 MINIMUM_INTERVAL_S = 1
+# A claim's run is made in the tick that claimed it; one not seen after this long was lost.
+LOST_AFTER_S = 60.0
 PAUSED_REASON = "paused before its run was made; `zuora-pipeline customers resume {name}` first"
 _ENDED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
@@ -151,7 +155,9 @@ def sync_requests_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
         sync_requests.beat(conn, SENSOR_NAME)
     record_runs(context.instance, engine)
     with engine.connect() as conn:
-        idle = not sync_requests.pending(conn) and not sync_requests.claims_without_run(conn)
+        lost = sync_requests.claims_without_run(conn, older_than_s=LOST_AFTER_S)
+        idle = not lost and not sync_requests.pending(conn)
+    to_make = dict(lost)
     if idle:
         return dg.SensorResult()
     partitions = list(context.instance.get_dynamic_partitions(customers_partitions.name))
@@ -161,11 +167,13 @@ def sync_requests_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
         for request in todo.dropped:
             sync_requests.drop(conn, [request.id], PAUSED_REASON.format(name=request.customer))
         for requests in todo.claims:
-            sync_requests.claim(conn, [r.id for r in requests], uuid.uuid4().hex)
-        unmade = sync_requests.claims_without_run(conn)
+            claim_id = uuid.uuid4().hex
+            claimed = set(sync_requests.claim(conn, [r.id for r in requests], claim_id))
+            if claimed:  # those withdrawn meanwhile are not
+                to_make[claim_id] = [r for r in requests if r.id in claimed]
     if todo.missing:
         context.log.info(f"partitions for requested customers: +{todo.missing}")
     return dg.SensorResult(
-        run_requests=[run_request(claim_id, requests, partitions) for claim_id, requests in unmade.items()],
+        run_requests=[run_request(claim_id, requests, partitions) for claim_id, requests in to_make.items()],
         dynamic_partitions_requests=[customers_partitions.build_add_request(todo.missing)] if todo.missing else [],
     )

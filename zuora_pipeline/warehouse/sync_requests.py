@@ -34,6 +34,7 @@ class SyncRequest:
     full_refresh: bool
     allow_mass_delete: bool
     claim: str | None
+    claimed_at: datetime | None
     run_id: str | None
     run_status: str | None
     run_started_at: datetime | None
@@ -58,6 +59,7 @@ def _select() -> sa.Select:
         r.full_refresh,
         r.allow_mass_delete,
         r.claim,
+        r.claimed_at,
         r.run_id,
         r.run_status,
         r.run_started_at,
@@ -70,8 +72,8 @@ def _rows(conn: sa.Connection, query: sa.Select) -> list[SyncRequest]:
     found = []
     for row in conn.execute(query.order_by(sync_requests.c.id)):
         values = dict(row._mapping)
-        values["run_started_at"] = _utc(values["run_started_at"])
-        values["run_finished_at"] = _utc(values["run_finished_at"])
+        for column in ("claimed_at", "run_started_at", "run_finished_at"):
+            values[column] = _utc(values[column])
         found.append(SyncRequest(**values))
     return found
 
@@ -136,12 +138,16 @@ def drop(conn: sa.Connection, ids: Sequence[int], reason: str) -> None:
     )
 
 
-def claims_without_run(conn: sa.Connection) -> dict[str, list[SyncRequest]]:
-    """Claimed requests whose run the sensor has not found yet, by claim."""
+def claims_without_run(conn: sa.Connection, *, older_than_s: float = 0.0) -> dict[str, list[SyncRequest]]:
+    """Claimed requests whose run the sensor has not found yet, by claim; with ``older_than_s``,
+    only those claimed at least that long ago by the database's clock."""
     r = sync_requests.c
+    now = _utc(conn.execute(sa.select(sa.func.current_timestamp())).scalar_one())
+    assert now is not None
     found: dict[str, list[SyncRequest]] = {}
     for row in _rows(conn, _select().where(r.claim.is_not(None), r.run_id.is_(None), r.run_status.is_(None))):
-        found.setdefault(row.claim or "", []).append(row)
+        if row.claimed_at is not None and (now - row.claimed_at).total_seconds() >= older_than_s:
+            found.setdefault(row.claim or "", []).append(row)
     return found
 
 

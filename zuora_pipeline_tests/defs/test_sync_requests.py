@@ -4,21 +4,25 @@ asks for executed in process)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from zuora_pipeline.defs.keys import AUTO_RETRY_RUN_TAG, PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from zuora_pipeline.defs.partitions import customers_partitions
 from zuora_pipeline.defs.sync_requests import CLAIM_TAG, SENSOR_NAME, plan, record_runs
 from zuora_pipeline.runs import submit
 from zuora_pipeline.warehouse import customers, sync_requests, sync_runs
+from zuora_pipeline.warehouse.schema import sync_requests as sync_requests_table
 from zuora_pipeline.warehouse.sync_requests import SyncRequest
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline_tests.fixtures.sync_daemon import InProcessDaemon
 
 
 def _request(request_id: int, customer: str, *, full_refresh: bool = False) -> SyncRequest:
-    return SyncRequest(request_id, customer, full_refresh, False, None, None, None, None, None, None)
+    return SyncRequest(request_id, customer, full_refresh, False, None, None, None, None, None, None, None)
 
 
 def test_requests_are_planned_in_ranges_of_consecutive_partitions_per_set_of_options():
@@ -120,6 +124,12 @@ def test_a_run_request_lost_with_its_tick_is_asked_for_again_under_the_same_key(
     daemon.tick()
     claim = _requests(pipeline, [request_id])[name].claim
     assert claim is not None and pipeline.instance.get_runs() == []
+    # Within a minute its run may still be in the making (by another sensor loading the same code).
+    assert daemon.tick() == []
+    with write_transaction(pipeline.engine) as conn:
+        conn.execute(
+            sa.update(sync_requests_table).values(claimed_at=sa.func.current_timestamp() - timedelta(minutes=2))
+        )
 
     (again,) = daemon.tick()
 

@@ -69,6 +69,7 @@ def _req(**values: object) -> SyncRequest:
         full_refresh=False,
         allow_mass_delete=False,
         claim="c1",
+        claimed_at=T0,
         run_id="run-1",
         run_status=None,
         run_started_at=None,
