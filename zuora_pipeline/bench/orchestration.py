@@ -1,6 +1,7 @@
 """The Dagster-side scenarios: ``tick`` (the hourly schedule's evaluation for 5,000 customers)
-and ``fleet`` (the hourly schedule's runs for 50 customers, queued and launched by a real
-``dagster-daemon``), both on a PostgreSQL-backed instance in a scratch database."""
+and ``fleet`` (50 customers synced in the hourly schedule's runs, queued as ``sync --all`` queues
+them and launched by a real ``dagster-daemon``), both on a PostgreSQL-backed instance in a
+scratch database."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ from zuora_pipeline.bench.env import TENANT_CONCURRENCY, BenchEnv, create_pg_dat
 from zuora_pipeline.bench.measure import RssSampler, measured, median
 from zuora_pipeline.bench.results import ScenarioResult
 from zuora_pipeline.bench.scenarios import LATENCY_S, PAGE_LENGTH, TASKS, Baseline, scaled
-from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-from zuora_pipeline.defs.resources import WarehouseResource, environment_run_config
+from zuora_pipeline.dagster_workspace import WORKSPACE_YAML
+from zuora_pipeline.defs.jobs import SYNC_JOB_NAME
+from zuora_pipeline.defs.resources import WarehouseResource
 from zuora_pipeline.defs.schedules import HOURLY_SCHEDULE_NAME
+from zuora_pipeline.runs import submit
 from zuora_pipeline.runs.inprocess import PARTITIONS_NAME, code_location
-from zuora_pipeline.runs.submit import LOCATION_NAME, run_submitter
-from zuora_pipeline.warehouse import customers, migrate
+from zuora_pipeline.warehouse import customers, migrate, sync_requests
 from zuora_pipeline.warehouse.engine import get_engine
 from zuora_pipeline.warehouse.schema import customers as customers_table
 from zuora_pipeline.warehouse.transactions import write_transaction
@@ -44,12 +46,6 @@ FLEET_WORKFLOWS = 200
 FLEET_MAX_CONCURRENT_RUNS = 6  # two cores: more runs at once only queue for the CPU
 FLEET_TIMEOUT_S = 900
 FLEET_TARGET_S = 45
-
-WORKSPACE = f"""load_from:
-  - python_module:
-      module_name: zuora_pipeline.definitions
-      location_name: {LOCATION_NAME}
-"""
 
 
 def _instance_yaml(pg_url: str | None) -> str:
@@ -85,7 +81,7 @@ def pg_instance(env: BenchEnv, stem: str) -> Iterator[tuple[dg.DagsterInstance, 
     home = Path(env.workdir) / stem
     home.mkdir()
     (home / "dagster.yaml").write_text(_instance_yaml(url))
-    (home / "workspace.yaml").write_text(WORKSPACE)
+    (home / "workspace.yaml").write_text(WORKSPACE_YAML)
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         yield instance, str(home), url is not None
@@ -194,31 +190,29 @@ def _postgres_server_cpu_s(url: str) -> float | None:
 
 
 def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int | None = None) -> ScenarioResult:
-    hourly_workflow_sync = code_location().resolve_schedule_def(HOURLY_SCHEDULE_NAME)
-
     per_run = config.customers_per_run()
     count = customer_count or scaled(FLEET_CUSTOMERS, scale, minimum=2)
     workflows = scaled(FLEET_WORKFLOWS, scale)
     with fleet_warehouse(env) as url, pg_instance(env, "fleet_home") as (instance, home, on_pg):
         # Its own warehouse holding only the fleet's customers, their partitions added up front:
         # customer_partitions_sensor (running in the daemon) then has nothing to add or onboard,
-        # so the only runs are the ones submitted below.
+        # so the only runs are the ones queued below.
         engine = get_engine(url)
-        names = []
+        fleet_customers = []
         for _ in range(count):
             tenant = env.tenant("fleet", workflows=workflows, tasks=TASKS)
-            name = env.unique("fleet")
             with write_transaction(engine) as conn:
-                customers.add(
+                added = customers.add(
                     conn,
-                    name=name,
+                    name=env.unique("fleet"),
                     base_url=env.sim.base_url,
                     client_id=tenant.client_id,
                     client_secret_encrypted=config.secret_box().encrypt(tenant.client_secret),
+                    max_concurrency=TENANT_CONCURRENCY,
                 )
-            names.append(name)
+            fleet_customers.append(added)
         env.sim.admin.reset_stats()
-        instance.add_dynamic_partitions(PARTITIONS_NAME, names)
+        instance.add_dynamic_partitions(PARTITIONS_NAME, [c.name for c in fleet_customers])
         daemon_env = {**os.environ, "DAGSTER_HOME": home, "ZUORA_PIPELINE_DATABASE_URL": url}
         pg_before = _postgres_server_cpu_s(url) if on_pg else None
         daemon = subprocess.Popen(
@@ -230,20 +224,17 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
             start_new_session=True,  # its code server outlives a terminated daemon: stopped below
         )
         try:
-            # At an hourly tick the daemon is up with the code location loaded, and the tick's
-            # run requests become runs in a process that has the location loaded: time from the
-            # tick, not from starting either.
-            with run_submitter(instance, SYNC_JOB_NAME) as submit:
-                _wait_for_daemons(instance, daemon)
-                with RssSampler(daemon.pid, include_children=True) as sampler, measured() as m:
-                    # A resource's run config replaces its definition-time values (EnvVar fields
-                    # included): the environment's fields by name, and the tenant's limit.
-                    resources = environment_run_config()
-                    resources["zuora"]["config"]["concurrency"] = TENANT_CONCURRENCY
-                    run_config = {**sync_run_config(), "resources": resources}
-                    requests = _run_requests(hourly_workflow_sync, instance, url)
-                    run_ids = [submit(run_config, {**r.tags, "zuora/bench": "fleet"}) for r in requests]
-                    records = _wait_for(instance, run_ids, daemon)
+            # At an hourly tick the daemon is up with the code location loaded: time from the
+            # sync requests (as `sync --all` queues them; the sensor makes the schedule's runs of
+            # them), once the daemon evaluates the sensor, not from starting either.
+            _wait_for_daemons(instance, daemon, engine)
+            with RssSampler(daemon.pid, include_children=True) as sampler, measured() as m:
+                ids = submit.queue(engine, fleet_customers)
+                for _ in submit.follow(engine, ids, outcomes=True, timeout_s=FLEET_TIMEOUT_S):
+                    pass
+                with engine.connect() as conn:
+                    run_ids = sorted({r.run_id for r in sync_requests.load(conn, ids) if r.run_id})
+                records = _wait_for(instance, run_ids, daemon)
         finally:
             daemon.terminate()
             try:
@@ -262,10 +253,10 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
         notes.append(f"{len(failed)} runs did not succeed")
     return ScenarioResult(
         name="fleet",
-        workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, hourly_workflow_sync's runs "
+        workload=f"{count} customers x {workflows} workflows x {TASKS} tasks, queued as `sync --all` "
         f"({len(run_ids)} runs of up to {per_run} customers), dagster-daemon "
         f"({'PostgreSQL' if on_pg else 'SQLite'} instance, {FLEET_MAX_CONCURRENT_RUNS} runs at once)",
-        target=f"tick to last run done <= {FLEET_TARGET_S} s",
+        target=f"requests to last run done <= {FLEET_TARGET_S} s",
         wall_s=m.wall_s,
         # Customers synced at once: the customers of up to FLEET_MAX_CONCURRENT_RUNS runs.
         bound_s=bound * math.ceil(count / (FLEET_MAX_CONCURRENT_RUNS * per_run)),
@@ -319,10 +310,17 @@ def fleet_warehouse(env: BenchEnv) -> Iterator[str]:
             drop_pg_database(url)
 
 
-def _wait_for_daemons(instance: dg.DagsterInstance, daemon: subprocess.Popen[bytes]) -> None:
+def _wait_for_daemons(instance: dg.DagsterInstance, daemon: subprocess.Popen[bytes], engine: sa.Engine) -> None:
+    """Until every daemon beats and the sync requests sensor has run."""
     deadline = time.monotonic() + FLEET_TIMEOUT_S
     required = set(instance.get_required_daemon_types())
-    while not required <= set(instance.get_daemon_heartbeats()):
+    while True:
+        try:
+            submit.require_watcher(engine)
+            if required <= set(instance.get_daemon_heartbeats()):
+                return
+        except submit.NotWatchedError:
+            pass
         if daemon.poll() is not None:
             raise RuntimeError(f"dagster-daemon exited with code {daemon.returncode}")
         if time.monotonic() > deadline:

@@ -69,8 +69,8 @@ def demo_command(
 
     from zuora_pipeline.cli import context
     from zuora_pipeline.cli.sync import print_stats_table
+    from zuora_pipeline.dagster_workspace import WORKSPACE_YAML
     from zuora_pipeline.runs.inprocess import ensure_partitions, run_sync
-    from zuora_pipeline.runs.submit import WORKSPACE_YAML
     from zuora_pipeline.simulator.config import SimulatorConfig
     from zuora_pipeline.simulator.server import run_simulator
 

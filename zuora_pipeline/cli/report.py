@@ -6,10 +6,11 @@ no progress. Each failure is also one ``Error: CUSTOMER: ...`` line on stderr.
 
 ``--json`` writes one JSON object per customer per line (JSON Lines) with always the same keys,
 in this order (``JSON_KEYS``): ``customer``; ``status``, one of ``success``, ``failed``,
-``skipped``, ``queued``, ``timeout``; ``run_id`` (null when skipped); ``seconds`` (null unless
-finished); the sync's counts ``created``, ``updated``, ``unchanged``, ``deleted``, ``total``,
-``errors``, ``api_calls``, ``retries`` (null unless finished); ``error`` (why it failed, was
-skipped or timed out; else null).
+``skipped``, ``queued``, ``timeout``; ``run_id`` (null when skipped, or when no run was made);
+``seconds`` (null unless finished, and for a run that never started); the sync's counts
+``created``, ``updated``, ``unchanged``, ``deleted``, ``total``, ``errors``, ``api_calls``,
+``retries`` (null unless finished); ``error`` (why it failed, was skipped or timed out; else
+null).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from zuora_pipeline.logic.stats import STAT_KEYS
 
 if TYPE_CHECKING:
     from zuora_pipeline.logic.stats import Stats
-    from zuora_pipeline.runs.inprocess import SyncOutcome
+    from zuora_pipeline.runs.outcome import SyncOutcome
 
 JSON_KEYS = ("customer", "status", "run_id", "seconds", *STAT_KEYS, "error")
 SUCCESS, FAILED, SKIPPED, QUEUED, TIMEOUT = "success", "failed", "skipped", "queued", "timeout"
@@ -106,12 +107,15 @@ class SyncReport:
         else:
             self._line(f"skip {customer}: {reason}")
 
-    def queued(self, customer: str, run_id: str, *, awaited: bool = False) -> None:
-        """``awaited``: its outcome follows (``--wait``), so it is not counted as queued."""
+    def queued(self, customer: str, run_id: str | None, *, awaited: bool = False) -> None:
+        """``awaited``: its outcome follows (``--wait``), so it is not counted as queued.
+        ``run_id`` None: the daemon took the request, its run was not seen yet."""
         if not awaited:
             self._count(QUEUED, advance=False)
         if self.as_json:
             self._json(customer, QUEUED, run_id=run_id)
+        elif run_id is None:
+            self._line(f"queued a run for {customer} (the daemon is making it)")
         else:
             self._line(f"queued run {run_id} for {customer}")
 
@@ -123,7 +127,7 @@ class SyncReport:
                 outcome.customer,
                 status,
                 run_id=outcome.run_id,
-                seconds=round(outcome.seconds, 3),
+                seconds=round(outcome.seconds, 3) if outcome.seconds is not None else None,
                 stats=outcome.stats,
                 error=outcome.error,
             )
@@ -133,9 +137,9 @@ class SyncReport:
             self.failed.append(outcome.customer)
             console.error(f"{outcome.customer}: {outcome.error}", customer=outcome.customer, run_id=outcome.run_id)
 
-    def timed_out(self, customer: str, run_id: str, waited_s: float) -> None:
+    def timed_out(self, customer: str, run_id: str | None, reason: str) -> None:
+        """Waiting stopped before the customer's sync ended (or before its run was made)."""
         self._count(TIMEOUT)
-        reason = f"run {run_id} not finished after {waited_s:g} s"
         if self.as_json:
             self._json(customer, TIMEOUT, run_id=run_id, error=reason)
         else:

@@ -109,18 +109,17 @@ def sync_command(
             if not as_json:
                 click.echo("nothing to sync")
             return
-        report.running("preparing")
-        with process.startup_imports():
-            from zuora_pipeline.runs.inprocess import code_location, ensure_partitions
-
-            if in_process:
-                code_location()  # the run loads them: loaded here, without gc
-            instance = context.dagster_instance()
-        ensure_partitions(instance, [c.name for c in chosen])
         if in_process:
+            report.running("preparing")
+            with process.startup_imports():
+                from zuora_pipeline.runs.inprocess import code_location, ensure_partitions
+
+                code_location()  # the run loads them: loaded here, without gc
+                instance = context.dagster_instance()
+            ensure_partitions(instance, [c.name for c in chosen])
             _run_in_process(report, instance, engine, chosen, full_refresh, allow_mass_delete)
         else:
-            _queue(report, instance, engine, chosen, full_refresh, allow_mass_delete, wait=wait, timeout=timeout)
+            _queue(report, engine, chosen, full_refresh, allow_mass_delete, wait=wait, timeout=timeout)
     if not as_json and (in_process or wait):
         click.echo(report.summary())
     if report.failed:
@@ -154,7 +153,6 @@ def _run_in_process(
 
 def _queue(
     report: SyncReport,
-    instance: dg.DagsterInstance,
     engine: sa.Engine,
     chosen: list[Customer],
     full_refresh: bool,
@@ -163,31 +161,32 @@ def _queue(
     wait: bool,
     timeout: float,
 ) -> None:
-    from zuora_pipeline.defs.jobs import SYNC_JOB_NAME, sync_run_config
-    from zuora_pipeline.runs.submit import queued_run_outcome, submit_runs, wait_for_runs
+    """Sync requests in the warehouse, which the deployment's daemon turns into runs
+    (``runs/submit.py``): no Dagster instance here."""
+    from zuora_pipeline.runs import submit
 
-    report.running("queueing runs")
-    run_ids = submit_runs(
-        instance,
-        job_name=SYNC_JOB_NAME,
-        partition_keys=[c.name for c in chosen],
-        run_config=sync_run_config(full_refresh=full_refresh, allow_mass_delete=allow_mass_delete),
-        tags={"zuora/trigger": "cli"},
+    try:
+        submit.require_watcher(engine)
+    except submit.NotWatchedError as exc:
+        raise click.ClickException(str(exc)) from None
+    report.running("queueing")
+    ids = submit.queue(engine, chosen, full_refresh=full_refresh, allow_mass_delete=allow_mass_delete)
+    report.running("waiting for the Dagster daemon to make the runs")
+    events = submit.follow(
+        engine, ids, outcomes=wait, timeout_s=timeout if wait else submit.PICKUP_TIMEOUT_S, poll_s=submit.POLL_S
     )
-    by_run = dict(zip(run_ids, (c.name for c in chosen), strict=True))
-    if not (wait and report.as_json):  # with --wait --json, one object per customer: its outcome
-        for run_id, name in by_run.items():
-            report.queued(name, run_id, awaited=wait)
-    if not wait:
-        if not report.as_json:
-            click.echo("the Dagster daemon launches queued runs (`dagster dev` or `dagster-daemon run`)")
-        return
-    report.running(f"waiting for {len(run_ids)} queued run(s) (the Dagster daemon launches them)")
-    for run in wait_for_runs(instance, run_ids, timeout_s=timeout):
-        report.finished(queued_run_outcome(instance, engine, run))
-        del by_run[run.run_id]
-    for run_id, name in by_run.items():
-        report.timed_out(name, run_id, timeout)
+    for event in events:
+        if isinstance(event, submit.Queued):
+            if not (wait and report.as_json):  # with --wait --json, one object per customer: its outcome
+                report.queued(event.customer, event.run_id, awaited=wait)
+            if wait:
+                report.running("waiting for the queued runs")
+        elif isinstance(event, submit.Finished):
+            report.finished(event.outcome)
+        else:
+            report.timed_out(event.customer, event.run_id, event.reason)
+    if not wait and not report.as_json and not report.failed:
+        click.echo("the deployment's Dagster daemon launches the queued runs (`sync --wait` reports each outcome)")
 
 
 @click.group("tasks")

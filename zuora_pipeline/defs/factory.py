@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from zuora_pipeline.defs.abandoned_syncs import build_abandoned_syncs_sensor
 from zuora_pipeline.defs.assets import build_sync_asset
 from zuora_pipeline.defs.checks import build_fleet_checks
 from zuora_pipeline.defs.freshness_alerts import build_stale_alerts
@@ -22,6 +23,7 @@ from zuora_pipeline.defs.resources import environment_resources
 from zuora_pipeline.defs.schedules import build_schedules
 from zuora_pipeline.defs.sensors import build_partitions_sensor
 from zuora_pipeline.defs.specs import build_specs
+from zuora_pipeline.defs.sync_requests import build_sync_requests_sensor
 
 
 def default_resources(options: PipelineOptions) -> dict[str, Any]:
@@ -53,6 +55,8 @@ def build_definitions(
         schedules=build_schedules(options, jobs),
         sensors=[
             build_partitions_sensor(options, jobs, specs.partitions),
+            build_sync_requests_sensor(options, jobs, specs.partitions),
+            build_abandoned_syncs_sensor(options),
             build_failure_alerts(options),
             build_stale_alerts(options),
         ],

@@ -4,7 +4,6 @@ each customer's stats from the sync record."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -17,9 +16,9 @@ from zuora_pipeline.defs.notifications import AlertChannels, alert_in_process_ru
 from zuora_pipeline.defs.options import PipelineOptions
 from zuora_pipeline.defs.resources import environment_run_config
 from zuora_pipeline.defs.run_logs import loggers_run_config, with_run_logger
-from zuora_pipeline.logic.stats import Stats
 from zuora_pipeline.logs import TEXT
-from zuora_pipeline.warehouse import customers, sync_runs
+from zuora_pipeline.runs.outcome import SyncOutcome, outcome_from_record
+from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.transactions import write_transaction
 
 # The standalone code location's partitions (``zuora_pipeline.definitions``).
@@ -32,16 +31,6 @@ def code_location() -> dg.Definitions:
     from zuora_pipeline.definitions import defs
 
     return defs
-
-
-@dataclass
-class SyncOutcome:
-    customer: str
-    success: bool
-    run_id: str
-    seconds: float
-    stats: Stats | None = None
-    error: str | None = None
 
 
 def ensure_partitions(instance: dg.DagsterInstance, names: list[str]) -> None:
@@ -79,21 +68,6 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
         if event.is_step_failure and event.step_failure_data.error is not None:
             return event.step_failure_data.error.message.strip().splitlines()[0]
     return None
-
-
-def outcome_from_record(
-    engine: sa.Engine, customer: str, run_id: str, *, success: bool, seconds: float, failure: str | None
-) -> SyncOutcome:
-    """A finished sync's outcome: the stats of its sync record, and its error (the record's, else
-    ``failure``, the first line of the run's first step failure)."""
-    outcome = SyncOutcome(customer, success, run_id, seconds)
-    with engine.connect() as conn:
-        row = customers.find(conn, customer)
-        record: dict[str, Any] = (sync_runs.for_run(conn, row.id, run_id) or {}) if row else {}
-    outcome.stats = Stats.from_mapping(record)
-    if not success:
-        outcome.error = record.get("error_message") or failure or "run failed"
-    return outcome
 
 
 def _in_process_run_finished(

@@ -40,7 +40,7 @@ from zuora_pipeline.sync.results import (
 )
 from zuora_pipeline.warehouse import customers, sync_runs
 from zuora_pipeline.warehouse.customers import Customer
-from zuora_pipeline.warehouse.transactions import customer_sync_lock, write_transaction
+from zuora_pipeline.warehouse.transactions import customer_sync_lock, customer_sync_lock_if_free, write_transaction
 from zuora_pipeline.zuora import ZuoraClient
 
 T = TypeVar("T")
@@ -274,6 +274,34 @@ def load_customer(engine: sa.Engine, name: str) -> Customer:
             "`zuora-pipeline customers add`, or let customer_partitions_sensor drop the partition."
         )
     return customer
+
+
+ABANDONED = "the sync's process stopped before the sync ended (its host crashed or it was killed)"
+
+
+def end_abandoned(engine: sa.Engine) -> list[tuple[int, str]]:
+    """End every abandoned sync as failed (retryable); (customer id, run id) of each.
+
+    A sync is abandoned when its record is still running while nobody holds the customer's sync
+    lock: a live sync holds the lock from before it writes ``started`` until after it writes its
+    end, so only a sync whose process died (its host crashed, it was killed) leaves such a record
+    (PostgreSQL releases a dead session's advisory locks, the operating system a dead process's
+    file lock). Ending it sets the customer's last sync right again; its Dagster run is the
+    caller's to end."""
+    with engine.connect() as conn:
+        running = sync_runs.customers_running(conn)
+    ended = []
+    for customer_id in running:
+        with customer_sync_lock_if_free(engine, customer_id) as free:
+            if not free:  # a sync of the customer is running
+                continue
+            with write_transaction(engine) as conn:
+                record = sync_runs.latest(conn, customer_id)
+                if record is None or record["status"] != sync_runs.RUNNING:
+                    continue
+                sync_runs.failed(conn, customer_id, record["run_id"], ABANDONED, retryable=True)
+            ended.append((customer_id, str(record["run_id"])))
+    return ended
 
 
 def sync_customer(engine: sa.Engine, name: str, request: SyncRequest, client_for: ClientFactory) -> CustomerResult:

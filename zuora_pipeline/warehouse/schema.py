@@ -269,3 +269,47 @@ sa.Index(
     _table=workflow_search_texts,
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")
+
+# Syncs asked for from outside Dagster (the CLI's queued `sync`), one row per customer. The
+# deployment's `sync_requests_sensor` claims pending rows into runs (rows claimed together share
+# `claim`, the run's key), then writes the run's id and, once it ended, its outcome here, so a
+# CLI needs nothing but the warehouse. `run_id` is the run the request waits for: the claim's
+# run, then its automatic retry if it failed and Dagster retried it.
+sync_requests = sa.Table(
+    "sync_requests",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("full_refresh", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("allow_mass_delete", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("requested_at", UTCDateTime, nullable=False, server_default=_now()),
+    sa.Column("claim", sa.String(64)),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("run_id", sa.String(64)),
+    # The run's end as Dagster reports it (SUCCESS, FAILURE, CANCELED), or NOT_RUN when the
+    # sensor dropped the request (the customer was paused before its run was made).
+    sa.Column("run_status", sa.String(16)),
+    sa.Column("run_started_at", UTCDateTime),
+    sa.Column("run_finished_at", UTCDateTime),
+    sa.Column("run_error", sa.Text),
+    sa.Index("ix_sync_requests_claim", "claim"),
+    sa.Index("ix_sync_requests_run_status", "run_status"),
+)
+
+# Every run made for a claim (its first run and each automatic retry): a customer synced by an
+# attempt before the last one has its sync record under that attempt's run id.
+sync_request_runs = sa.Table(
+    "sync_request_runs",
+    metadata,
+    sa.Column("claim", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(64), primary_key=True),
+)
+
+# When each sensor that serves the warehouse's users last ran, in the database server's clock
+# (hosts' clocks may differ): the CLI refuses to queue a sync nobody would pick up.
+sensor_heartbeats = sa.Table(
+    "sensor_heartbeats",
+    metadata,
+    sa.Column("sensor", sa.String(64), primary_key=True),
+    sa.Column("beat_at", UTCDateTime, nullable=False),
+)

@@ -178,6 +178,12 @@ def resume(conn: sa.Connection, name: str) -> Customer:
     return customer_table.get(conn, name)
 
 
+def customers_running(conn: sa.Connection) -> list[int]:
+    """Customers whose last sync is running (or was, when its process died)."""
+    query = sa.select(customers.c.id).where(customers.c.last_sync_status == RUNNING)
+    return [int(customer_id) for customer_id in conn.execute(query).scalars()]
+
+
 def latest(conn: sa.Connection, customer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         sa.select(sync_runs)

@@ -55,3 +55,36 @@ def customer_sync_lock(engine: sa.Engine, customer_id: int) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def customer_sync_lock_if_free(engine: sa.Engine, customer_id: int) -> Iterator[bool]:
+    """The customer's sync lock if nobody holds it now (yields True, held for the block), else
+    False at once: whether any process, on any host, is syncing the customer, asked without
+    waiting."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = {"ns": _LOCK_NAMESPACE, "cid": int(customer_id)}
+            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:ns, :cid)"), key).scalar_one())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:ns, :cid)"), key)
+                    conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield True
+        return
+    with open(f"{database}.customer-{int(customer_id)}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -62,20 +62,6 @@ def test_sync_exits_non_zero_when_a_customer_fails(cli_env, sim_tenant):
     assert f"skip {bad}: paused" in forced.output and f"customers resume {bad}" in forced.output
 
 
-def test_sync_without_in_process_queues_runs(cli_env, sim_tenant):
-    name = cli_env.add_customer(sim_tenant(workflows=3, tasks=1))
-
-    result = _run("sync", "--customer", name)
-
-    assert result.exit_code == 0, result.output
-    instance = dg.DagsterInstance.get()
-    runs = instance.get_runs()
-    assert len(runs) == 1
-    assert runs[0].job_name == "sync_customer_workflows"
-    assert runs[0].tags["dagster/partition"] == name
-    assert runs[0].status in (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
-
-
 def test_tasks_reextract_rebuilds_tasks_without_api_calls(cli_env, sim_tenant):
     tenant = sim_tenant(workflows=6, tasks=3)
     name = cli_env.add_customer(tenant)

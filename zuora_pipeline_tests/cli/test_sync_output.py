@@ -68,17 +68,6 @@ def test_json_is_one_object_per_customer_with_stable_keys(cli_env, sim_tenant):
     assert result.stderr.splitlines() == [f"Error: {bad}: {by_name[bad]['error']}"]
 
 
-def test_queued_sync_json_names_each_run(cli_env, sim_tenant):
-    name = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
-
-    result = CliRunner().invoke(main, ["sync", "--customer", name, "--json"])
-
-    assert result.exit_code == 0, result.output
-    (line,) = result.stdout.splitlines()
-    queued = json.loads(line)
-    assert queued["status"] == "queued" and queued["customer"] == name and queued["seconds"] is None
-
-
 def test_nothing_to_sync_in_json_is_only_the_skips(cli_env, sim_tenant):
     name = cli_env.add_customer(sim_tenant(workflows=2, tasks=1))
     assert CliRunner().invoke(main, ["sync", "--customer", name, "--in-process"]).exit_code == 0

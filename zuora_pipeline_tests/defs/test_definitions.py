@@ -67,6 +67,8 @@ def test_definitions_graph_is_pinned():
     assert defs.resolve_job_def("fleet_quality_checks").partitions_def is None
     assert {s.name for s in repo.sensor_defs} == {
         "customer_partitions_sensor",
+        "sync_requests_sensor",
+        "abandoned_syncs_sensor",
         "sync_failure_alerts",
         "stale_customer_alerts",
     }

@@ -12,7 +12,7 @@ simulator) refuses, so each run fails:
   it (a cron tick cannot be forced in a test);
 - sensor onboarding: a customer added to the warehouse only; ``customer_partitions_sensor``
   adds its partition and launches its first sync;
-- CLI queued: ``zuora-pipeline sync --customer NAME``, launched by the daemon's run queue;
+- CLI queued: ``zuora-pipeline sync --customer NAME``, a sync request that sync_requests_sensor runs;
 - CLI in-process: ``zuora-pipeline sync --customer NAME --in-process`` on the same instance:
   no sensor sees such a run, the runner alerts.
 
@@ -60,7 +60,7 @@ PATHS = {
     "backfill-bad": "backfill",
     "schedule-bad": "schedule hourly_workflow_sync",
     "onboard-bad": "sensor customer_partitions_sensor",
-    "queued-bad": "zuora-pipeline cli",
+    "queued-bad": "sensor sync_requests_sensor",  # the sensor that runs the CLI's queued syncs
     "inproc-bad": "zuora-pipeline cli",
 }
 ONBOARDED = "onboard-bad"
