@@ -190,10 +190,7 @@ def export_command(customer: str, workflow_ids: tuple[int, ...], directory: Path
             live = catalog.live_ids(conn, found.id)
             missing = sorted(set(workflow_ids) - set(live))
             if missing:
-                raise TroubleError(
-                    f"customer {customer} has no live workflow {', '.join(map(str, missing))}: "
-                    "see `zuora-pipeline browse` or the analyst_workflows view"
-                )
+                raise TroubleError(f"customer {customer} has no live workflow {', '.join(map(str, missing))}")
             documents = (
                 WorkflowDocument(int(row.zuora_id), row.name, row.state, row.active_version, row.json_export)
                 for row in catalog.documents(conn, found.id, sorted(set(workflow_ids)) or live)
