@@ -13,6 +13,9 @@ setup(
             "warehouse/migrations/*.ini",
             "warehouse/migrations/*.mako",
             "warehouse/migrations/versions/*.py",
+            # The workflow browser's templates and static files (no build step: served as they are).
+            "browser/templates/**",
+            "browser/static/**",
         ]
     },
     python_requires=">=3.11",
@@ -45,7 +48,10 @@ setup(
         "pillow>=10.1",
     ],
     extras_require={
+        # `zuora-pipeline browse`: the read-only workflow browser (uvicorn serves it, above).
+        "browser": ["starlette>=0.40", "jinja2>=3.1"],
         "dev": [
+            "zuora-pipeline[browser]",
             "pytest>=8",
             "pytest-timeout>=2.3",
             "jsonschema>=4.21",
@@ -58,7 +64,7 @@ setup(
             "playwright>=1.45",
             # Sampling profiles of a whole command (`py-spy record -- zuora-pipeline sync ...`).
             "py-spy>=0.4",
-        ]
+        ],
     },
     entry_points={"console_scripts": ["zuora-pipeline=zuora_pipeline.cli:main"]},
 )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 ACTIVE = "active"
+# An active customer not synced successfully for longer than this is stale.
+MAX_AGE = timedelta(hours=2)
 
 
 @dataclass(frozen=True)

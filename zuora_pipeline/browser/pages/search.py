@@ -1,0 +1,111 @@
+"""Search across customers: tasks whose name or parameters contain a text (the index and the
+rules of ``zuora-pipeline search``), grouped by customer and workflow, with the match shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from zuora_pipeline.browser import params
+from zuora_pipeline.browser.templating import render
+from zuora_pipeline.warehouse import catalog, customers
+from zuora_pipeline.warehouse.search import Hit, search
+
+LIMIT = 200  # hits shown; more means the text is too common: the page says to narrow it
+CONTEXT = 48  # characters shown either side of a match
+
+
+@dataclass(frozen=True)
+class Snippet:
+    field: str  # "name", "parameters.url"
+    before: str
+    match: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Group:
+    customer: str
+    workflow_id: int
+    workflow_name: str
+    hits: list[tuple[Hit, list[Snippet]]]
+
+
+def _value(document: Any, dotted: str) -> Any:
+    """The value at "parameters.a.b[2].c" in {"parameters": ...}; None if the path is not there."""
+    current = document
+    for part in dotted.replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("[") and isinstance(current, list):
+            index = int(part[1:-1])
+            current = current[index] if index < len(current) else None
+        elif isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+def snippet(field: str, value: Any, needle: str) -> Snippet:
+    text = value if isinstance(value, str) else str(value)
+    at = text.lower().find(needle.lower())
+    if at < 0:  # matched the key, or only case-folded: show the start of the value
+        return Snippet(field, "", "", text[: 2 * CONTEXT])
+    end = at + len(needle)
+    before = ("…" if at > CONTEXT else "") + text[max(0, at - CONTEXT) : at]
+    after = text[end : end + CONTEXT] + ("…" if len(text) > end + CONTEXT else "")
+    return Snippet(field, before, text[at:end], after)
+
+
+def _snippets(hit: Hit, parameters: Any, needle: str) -> Iterator[Snippet]:
+    for field in hit.matched:
+        if field == "name":
+            yield snippet(field, hit.task_name or "", needle)
+        else:
+            found = _value({"parameters": parameters}, field)
+            yield snippet(field, found if found is not None else field, needle)
+
+
+def search_page(request: Request) -> Response:
+    text = params.text(request, "q")
+    name = params.text(request, "customer", limit=64)
+    action_type = params.text(request, "action_type", limit=80)
+    groups: list[Group] = []
+    truncated = False
+    with request.app.state.engine.connect() as conn:
+        names = customers.names(conn)
+        if name is not None and name not in names:
+            raise params.NotFound(f"there is no customer named {name!r}")
+        if text is not None:
+            ids = [customers.get(conn, name).id] if name else None
+            hits = search(conn, text, customer_ids=ids, action_type=action_type, limit=LIMIT + 1)
+            truncated = len(hits) > LIMIT
+            hits = hits[:LIMIT]
+            found = catalog.task_parameters(conn, [(h.customer, h.workflow_id, h.task_id) for h in hits])
+            for hit in hits:
+                key = (hit.customer, hit.workflow_id)
+                if not groups or (groups[-1].customer, groups[-1].workflow_id) != key:
+                    groups.append(Group(hit.customer, hit.workflow_id, hit.workflow_name, []))
+                parameters = found.get((hit.customer, hit.workflow_id, hit.task_id))
+                groups[-1].hits.append((hit, list(_snippets(hit, parameters, text))))
+    return render(
+        request,
+        "search.html",
+        text=text,
+        customer=name,
+        action_type=action_type,
+        names=sorted(names),
+        groups=groups,
+        count=sum(len(g.hits) for g in groups),
+        truncated=truncated,
+        limit=LIMIT,
+    )
+
+
+routes = [Route("/search", search_page, name="search")]
