@@ -53,13 +53,16 @@ _FILE_NAME_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 @dataclass(frozen=True)
 class Shown:
-    """The revision a page shows: its number, export, state and name."""
+    """The revision a page shows: its number, export, state and name; for the current one, the
+    export's bytes exactly as Zuora sent them (the stored JSON documents keep keys in
+    PostgreSQL's order, these in Zuora's)."""
 
     revision: int
     export: dict[str, Any] | None
     state: str | None
     name: str
     current: bool
+    sent: bytes | None = None
 
 
 def _context(conn: sa.Connection, request: Request) -> tuple[CustomerSummary, WorkflowDetail, list[Revision]]:
@@ -74,7 +77,13 @@ def _shown(
     """The revision asked for (404 if there is none), else the current state of the workflow."""
     newest = revisions[0].revision if revisions else None
     if number is None or number == newest:
-        return Shown(newest or 1, found.export, found.state, found.name, current=True)
+        sent = (
+            catalog.stored_export_bytes(conn, owner.id, found.zuora_id, found.export_hash)
+            if found.export_hash
+            else None
+        )
+        export = orjson.loads(sent) if sent is not None else found.export
+        return Shown(newest or 1, export, found.state, found.name, current=True, sent=sent)
     try:
         _, export, state = history.revision_state(conn, owner.id, found.zuora_id, number)
     except HistoryError:
@@ -92,8 +101,11 @@ def overview_page(request: Request) -> Response:
     with request.app.state.engine.connect() as conn:
         owner, found, revisions = _context(conn, request)
         tasks = catalog.task_rows(conn, found.id)
-    settings = (found.export or {}).get("workflow") or {}
-    shown_tasks = [t for t in tasks if action_type is None or t.action_type == action_type]
+        shown = _shown(conn, owner, found, revisions, None)
+    sent = {
+        str(t.get("id")): t.get("parameters") for t in (shown.export or {}).get("tasks") or [] if isinstance(t, dict)
+    }
+    settings = (shown.export or {}).get("workflow") or {}
     return _page(
         request,
         "workflow.html",
@@ -103,23 +115,23 @@ def overview_page(request: Request) -> Response:
         revisions=revisions,
         settings=[(label, settings.get(key)) for key, label in SETTINGS if key in settings],
         nested=[(key, settings[key]) for key in NESTED_SETTINGS if settings.get(key)],
-        tasks=shown_tasks,
+        tasks=[
+            (t, sent.get(str(t.zuora_id), t.parameters))
+            for t in tasks
+            if action_type is None or t.action_type == action_type
+        ],
         all_tasks=len(tasks),
         action_types=sorted(Counter(t.action_type or "?" for t in tasks).items()),
         action_type=action_type,
     )
 
 
-def _export_text(conn: sa.Connection, owner: CustomerSummary, found: WorkflowDetail, shown: Shown) -> bytes | None:
+def _export_text(shown: Shown) -> bytes | None:
     """The bytes a download gives: the current export exactly as Zuora sent it; an older
     revision (kept as parsed JSON) in canonical form."""
     if shown.export is None:
         return None
-    if shown.current and found.export_hash:
-        stored = catalog.stored_export_bytes(conn, owner.id, found.zuora_id, found.export_hash)
-        if stored is not None:
-            return stored
-    return canonical_json(shown.export)
+    return shown.sent if shown.sent is not None else canonical_json(shown.export)
 
 
 def export_page(request: Request) -> Response:
@@ -127,9 +139,9 @@ def export_page(request: Request) -> Response:
     with request.app.state.engine.connect() as conn:
         owner, found, revisions = _context(conn, request)
         shown = _shown(conn, owner, found, revisions, number)
-        stored = _export_text(conn, owner, found, shown)
-    # Pretty-printed from the stored text, so keys keep Zuora's order.
-    text = pretty(orjson.loads(stored)) if stored is not None else None
+    stored = _export_text(shown)
+    # Shown as it downloads: the current export in Zuora's key order, an older one with keys sorted.
+    text = None if stored is None else pretty(shown.export) if shown.sent is not None else stored.decode()
     return _page(
         request,
         "export.html",
@@ -153,7 +165,7 @@ def download(request: Request) -> Response:
     with request.app.state.engine.connect() as conn:
         owner, found, revisions = _context(conn, request)
         shown = _shown(conn, owner, found, revisions, number)
-        stored = _export_text(conn, owner, found, shown)
+    stored = _export_text(shown)
     if stored is None:
         raise NotFound(f"workflow {found.zuora_id} of {owner.name} has no export (Zuora has no active version of it)")
     filename = download_name(shown.name)
