@@ -103,9 +103,10 @@ def browsed(simulator: Any, scratch_pg: str) -> Iterator[Browsed]:
     sandbox = admin.copy_tenant(prod.name, f"browse-sandbox-{stem}")
     truth = admin.truth(sandbox.name)
     multi = sorted(zid for zid, item in truth.items() if item["export"] and len(item["export"]["tasks"]) >= 3)
-    sandbox_edited = truth[multi[0]]["list_item"]["name"]
-    admin.set_export(sandbox.name, multi[0], edit(truth[multi[0]]["export"]))
-    admin.delete_workflow(sandbox.name, multi[1])
+    # Not the first of them: acme edits its own first one below.
+    sandbox_edited = truth[multi[1]]["list_item"]["name"]
+    admin.set_export(sandbox.name, multi[1], edit(truth[multi[1]]["export"]))
+    admin.delete_workflow(sandbox.name, multi[2])
     admin.add_workflow(sandbox.name, tasks=3, name="Only in the sandbox")
     host = urlsplit(simulator.base_url)
     with pytest.MonkeyPatch.context() as env, dg.instance_for_test() as instance:
