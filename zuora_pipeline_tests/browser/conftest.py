@@ -8,7 +8,8 @@ job into a PostgreSQL database of this module's own, then edited in the simulato
   - ``sandbox``: a copy of acme's tenant made before those edits, where one workflow was edited
     (``sandbox_edited``, by name), one deleted and one added;
   - ``frozen``: a customer paused by an operator, never synced;
-and ``client``, a Starlette TestClient of the browser over a read-only engine.
+and ``client``, a Starlette TestClient of the browser over a read-only engine. ``sync(customer)``
+syncs a customer again (after an edit in the simulator).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Browsed:
     url: str
     engine: sa.Engine  # read-write, for the tests' own expectations
     client: TestClient
+    app: Any  # the browser's ASGI app behind ``client``
     admin: Any
+    instance: dg.DagsterInstance
     tenants: dict[str, str]  # customer -> simulator tenant
     planted: int
     edited: int
@@ -55,6 +58,10 @@ class Browsed:
 
     def truth(self, customer: str) -> dict[int, dict[str, Any]]:
         return self.admin.truth(self.tenants[customer])
+
+    def sync(self, customer: str) -> None:
+        outcome = run_sync(self.instance, self.engine, customer)
+        assert outcome.success, outcome.error
 
 
 @pytest.fixture(scope="module")
@@ -138,22 +145,24 @@ def browsed(simulator: Any, scratch_pg: str) -> Iterator[Browsed]:
         admin.delete_workflow(prod.name, deleted)
         outcome = run_sync(instance, engine, "acme")
         assert outcome.success, outcome.error
-    with write_transaction(engine) as conn:
-        customers.update(conn, "frozen", sync_status="paused", paused_reason="paused by an operator")
-        customers.update(conn, "sandbox", display_name='Sandbox <copy> & "test"')
-    readonly = create_readonly_engine(scratch_pg)
-    app = create_app(readonly, dagster_url=DAGSTER_URL)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Browsed(
-            url=scratch_pg,
-            engine=engine,
-            client=client,
-            admin=admin,
-            tenants={name: tenant.name for name, tenant in tenants.items()},
-            planted=planted,
-            edited=edited,
-            deleted=deleted,
-            sandbox_edited=sandbox_edited,
-        )
-    readonly.dispose()
+        with write_transaction(engine) as conn:
+            customers.update(conn, "frozen", sync_status="paused", paused_reason="paused by an operator")
+            customers.update(conn, "sandbox", display_name='Sandbox <copy> & "test"')
+        readonly = create_readonly_engine(scratch_pg)
+        app = create_app(readonly, dagster_url=DAGSTER_URL)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Browsed(
+                url=scratch_pg,
+                engine=engine,
+                client=client,
+                app=app,
+                admin=admin,
+                instance=instance,
+                tenants={name: tenant.name for name, tenant in tenants.items()},
+                planted=planted,
+                edited=edited,
+                deleted=deleted,
+                sandbox_edited=sandbox_edited,
+            )
+        readonly.dispose()
     engine.dispose()
