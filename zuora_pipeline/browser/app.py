@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from zuora_pipeline.browser.compare_jobs import CompareJobs
+from zuora_pipeline.browser.counts_cache import CountsCache
 from zuora_pipeline.browser.headers import SECURITY_HEADERS, SecurityHeaders
 from zuora_pipeline.browser.pages import changes, compare, customers, search, workflow
 from zuora_pipeline.browser.templating import render
@@ -84,5 +85,6 @@ def create_app(engine: sa.Engine, *, dagster_url: str | None = None) -> Starlett
     app.state.engine = engine
     app.state.dagster_url = dagster_url.rstrip("/") if dagster_url else None
     app.state.compare_jobs = jobs
+    app.state.counts = CountsCache()
     app.state.diagrams = workflow.DiagramCache()
     return app

@@ -21,7 +21,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from zuora_pipeline.audit.compare import Listed, TenantComparison, compare_tenants
-from zuora_pipeline.warehouse import change_log
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.overview import CustomerSummary
 
@@ -58,17 +57,9 @@ class CompareJobs:
         self._jobs: OrderedDict[Key, Job] = OrderedDict()
         self._lock = threading.Lock()
 
-    def job(self, conn: sa.Connection, a: CustomerSummary, b: CustomerSummary, workflow: str | None) -> Job:
+    def job(self, a: CustomerSummary, b: CustomerSummary, workflow: str | None) -> Job:
         """The comparison of ``a`` and ``b`` as they are now: found, running or just started."""
-        key: Key = (
-            a.id,
-            b.id,
-            workflow,
-            change_log.last_change_at(conn, a.id),
-            change_log.last_change_at(conn, b.id),
-            a.workflows,
-            b.workflows,
-        )
+        key: Key = (a.id, b.id, workflow, a.changed_at, b.changed_at, a.workflows, b.workflows)
         with self._lock:
             found = self._jobs.get(key)
             if found is not None:

@@ -15,11 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zuora_pipeline.warehouse.schema import customers, raw_workflow_exports, tasks, workflow_revisions, workflows
+from zuora_pipeline.warehouse.schema import raw_workflow_exports, tasks, workflow_revisions, workflows
 
 # Trigger filters -> the list entry's key (Zuora's list items are camelCase).
 TRIGGERS = {"callout": "calloutTrigger", "ondemand": "ondemandTrigger", "scheduled": "scheduledTrigger"}
 SORTS = ("name", "id", "state", "version", "tasks", "updated", "created")
+STATES = ("Active", "Inactive")  # the only workflow statuses Zuora has
 CHUNK = 200
 _ESCAPE = "\\"
 
@@ -50,8 +51,7 @@ class WorkflowRow:
 @dataclass(frozen=True)
 class WorkflowDetail(WorkflowRow):
     id: int
-    export: dict[str, Any] | None
-    export_hash: str | None
+    export_hash: str | None  # None: no export (Zuora has no active version)
     list_entry: dict[str, Any] | None
     last_synced_at: datetime | None
 
@@ -88,16 +88,17 @@ def _columns(current: sa.Alias) -> list[Any]:
     ]
 
 
-def _from(current: sa.Alias) -> Any:
+def _current_of(current: sa.Alias) -> Any:
     w = workflows
-    return w.outerjoin(
-        current,
-        sa.and_(
-            current.c.customer_id == w.c.customer_id,
-            current.c.workflow_zuora_id == w.c.zuora_id,
-            current.c.superseded_at.is_(None),
-        ),
+    return sa.and_(
+        current.c.customer_id == w.c.customer_id,
+        current.c.workflow_zuora_id == w.c.zuora_id,
+        current.c.superseded_at.is_(None),
     )
+
+
+def _from(current: sa.Alias) -> Any:
+    return workflows.outerjoin(current, _current_of(current))
 
 
 def _row(row: sa.Row) -> dict[str, Any]:
@@ -135,7 +136,9 @@ def _filtered(query: sa.Select, customer_id: int, where: WorkflowFilter) -> sa.S
 def list_query(
     customer_id: int, where: WorkflowFilter, *, sort: str, descending: bool, offset: int, limit: int
 ) -> sa.Select:
-    """Public so the bench can EXPLAIN exactly what the workflows page runs."""
+    """The page's rows: first their keys, sorted and cut to the page (reading only the sort
+    column and the filters' columns of the customer's rows), then the shown columns of those
+    rows alone. Public so the bench can EXPLAIN exactly what the workflows page runs."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
     current = _current_revision()
@@ -149,10 +152,21 @@ def list_query(
         "updated": w.c.updated_on,
         "created": w.c.created_on,
     }[sort]
-    ordered = key.desc().nulls_last() if descending else key.asc().nulls_last()
-    query = sa.select(*_columns(current)).select_from(_from(current))
-    query = _filtered(query, customer_id, where)
-    return query.order_by(ordered, w.c.zuora_id).offset(offset).limit(limit)
+    # The current revisions are joined to the keys only to sort by their task count.
+    source = _from(current) if sort == "tasks" else w
+    keys = sa.select(w.c.id.label("pk"), w.c.zuora_id.label("zid"), key.label("sort_key")).select_from(source)
+    keys = _filtered(keys, customer_id, where)
+    keys = keys.order_by(_ordered(key, descending), w.c.zuora_id).offset(offset).limit(limit).subquery("page")
+    shown = _current_revision()
+    return (
+        sa.select(*_columns(shown))
+        .select_from(keys.join(w, w.c.id == keys.c.pk).outerjoin(shown, _current_of(shown)))
+        .order_by(_ordered(keys.c.sort_key, descending), keys.c.zid)
+    )
+
+
+def _ordered(key: Any, descending: bool) -> Any:
+    return key.desc().nulls_last() if descending else key.asc().nulls_last()
 
 
 def page(
@@ -174,29 +188,14 @@ def count(conn: sa.Connection, customer_id: int, where: WorkflowFilter) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def states(conn: sa.Connection, customer_id: int) -> list[str]:
-    """The workflow states the customer has (what the state filter offers)."""
-    query = (
-        sa.select(workflows.c.state)
-        .where(workflows.c.customer_id == customer_id, workflows.c.state.is_not(None))
-        .distinct()
-        .order_by(workflows.c.state)
-    )
-    return list(conn.execute(query).scalars())
-
-
 def detail(conn: sa.Connection, customer_id: int, zuora_id: int) -> WorkflowDetail | None:
     current = _current_revision()
     w = workflows
-    query = sa.select(
-        *_columns(current), w.c.id, w.c.json_export, w.c.export_hash, w.c.list_entry, w.c.last_synced_at
-    ).select_from(_from(current))
+    query = sa.select(*_columns(current), w.c.id, w.c.export_hash, w.c.list_entry, w.c.last_synced_at).select_from(
+        _from(current)
+    )
     row = conn.execute(query.where(w.c.customer_id == customer_id, w.c.zuora_id == zuora_id)).first()
-    if row is None:
-        return None
-    found = _row(row)
-    found["export"] = found.pop("json_export")
-    return WorkflowDetail(**found)
+    return WorkflowDetail(**_row(row)) if row is not None else None
 
 
 def task_rows(conn: sa.Connection, workflow_pk: int) -> list[TaskRow]:
@@ -228,22 +227,6 @@ def stored_export_bytes(conn: sa.Connection, customer_id: int, zuora_id: int, ex
         )
     ).scalar()
     return None if content is None else content.encode("utf-8")
-
-
-def task_parameters(conn: sa.Connection, keys: Sequence[tuple[str, int, int]]) -> dict[tuple[str, int, int], Any]:
-    """The parameters of tasks named by (customer name, workflow Zuora id, task Zuora id)."""
-    t, w, c = tasks, workflows, customers
-    found: dict[tuple[str, int, int], Any] = {}
-    wanted = list(dict.fromkeys(keys))
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        query = (
-            sa.select(c.c.name, w.c.zuora_id, t.c.zuora_id, t.c.data)
-            .select_from(t.join(w, w.c.id == t.c.workflow_id).join(c, c.c.id == w.c.customer_id))
-            .where(sa.tuple_(c.c.name, w.c.zuora_id, t.c.zuora_id).in_(chunk))
-        )
-        found.update({(name, int(wid), int(tid)): data for name, wid, tid, data in conn.execute(query)})
-    return found
 
 
 def live_ids(conn: sa.Connection, customer_id: int) -> list[int]:

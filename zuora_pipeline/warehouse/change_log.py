@@ -72,9 +72,3 @@ def of_workflow(conn: sa.Connection, customer_id: int, zuora_id: int) -> list[Ch
     h = workflow_changes
     query = _select().where(h.c.customer_id == customer_id, h.c.workflow_zuora_id == zuora_id)
     return [Change(**row._mapping) for row in conn.execute(query)]
-
-
-def last_change_at(conn: sa.Connection, customer_id: int) -> datetime | None:
-    """When the customer's workflows last changed: every sync that changes a workflow logs it."""
-    h = workflow_changes
-    return conn.execute(sa.select(sa.func.max(h.c.changed_at)).where(h.c.customer_id == customer_id)).scalar()

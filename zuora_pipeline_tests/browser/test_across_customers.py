@@ -14,6 +14,7 @@ from zuora_pipeline.audit.compare import Listed, TenantComparison, compare_tenan
 from zuora_pipeline.warehouse import customers, history
 from zuora_pipeline.warehouse import workflows as workflow_table
 from zuora_pipeline.warehouse.search import search
+from zuora_pipeline.warehouse.search_pages import first_workflows
 from zuora_pipeline_tests.browser.conftest import XSS_URL, Browsed
 from zuora_pipeline_tests.browser.html_tree import Element
 from zuora_pipeline_tests.browser.support import main_text, page
@@ -131,6 +132,22 @@ def test_search_groups_hits_and_shows_each_match(browsed: Browsed) -> None:
     assert text
 
 
+def test_a_common_text_shows_the_first_workflows_found_and_says_there_are_more(browsed: Browsed) -> None:
+    with browsed.engine.connect() as conn:
+        everything = search(conn, "example.com")
+        found = first_workflows(conn, "example.com", workflows_wanted=3)
+    workflows = {(h.customer, h.workflow_id) for h, _ in found.hits}
+    assert found.more and len(workflows) == 3 and len({(h.customer, h.workflow_id) for h in everything}) > 3
+    # Every task of those workflows that `search` finds, and nothing else.
+    assert [h for h, _ in found.hits] == [h for h in everything if (h.customer, h.workflow_id) in workflows]
+    with browsed.engine.connect() as conn:
+        common = {(h.customer, h.workflow_id) for h in search(conn, "true")}
+    assert len(common) > 50
+    tree = page(browsed.client, "/search?q=true")
+    assert "the matches in the first 50 workflows found; more workflows match" in main_text(tree)
+    assert len(tree.find_all("section", class_="hit-group")) == 50
+
+
 def test_changes_page_filters_and_pages(browsed: Browsed) -> None:
     with browsed.engine.connect() as conn:
         logged = history.changes(conn, customer_ids=None, since=None)
@@ -140,7 +157,7 @@ def test_changes_page_filters_and_pages(browsed: Browsed) -> None:
     assert [(r[1], r[3].split()[0]) for r in rows] == [(c.customer, c.change) for c in logged[:100]]
     deleted = page(browsed.client, "/changes?since=30d&change=deleted").by_id("changes").rows()
     assert [(r[1], r[2]) for r in deleted] == [
-        (c.customer, f"{c.workflow_name} {c.workflow_id}") for c in logged if c.change == "deleted"
+        (c.customer, _words(f"{c.workflow_name} {c.workflow_id}")) for c in logged if c.change == "deleted"
     ]
     mine = page(browsed.client, "/changes?since=30d&customer=sandbox").by_id("changes").rows()
     assert {r[1] for r in mine} == {"sandbox"}

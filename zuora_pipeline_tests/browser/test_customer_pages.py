@@ -130,6 +130,7 @@ def test_workflows_pages(browsed: Browsed) -> None:
         ("trigger=telepathy", 400, "trigger must be one of"),
         ("since=yesterday-ish", 400, "since: 'yesterday-ish': use 30m, 12h, 7d, 2w or an ISO date"),
         ("deleted=maybe", 400, "deleted must be one of"),
+        ("state=Paused", 400, "state must be one of , Active, Inactive"),
         (f"q={'x' * 300}", 400, "q is longer than 200 characters"),
     ],
 )

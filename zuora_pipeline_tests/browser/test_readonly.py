@@ -51,12 +51,15 @@ def test_sqlite_is_opened_read_only(sqlite_engine: sa.Engine) -> None:
         engine.dispose()
 
 
+def _counts(client: TestClient, name: str) -> tuple[str, str]:
+    row = next(r for r in page(client, "/customers").by_id("customers").rows() if r[0].split()[0] == name)
+    return row[4], row[5]
+
+
 def test_every_page_works_on_sqlite(sqlite_pipeline: Any, sim_tenant: Any, tmp_path: Path) -> None:
     harness = sqlite_pipeline
-    a, b = (
-        harness.add_customer(sim_tenant(workflows=8, tasks=4)),
-        harness.add_customer(sim_tenant(workflows=8, tasks=4)),
-    )
+    tenant = sim_tenant(workflows=8, tasks=4)
+    a, b = harness.add_customer(tenant), harness.add_customer(sim_tenant(workflows=8, tasks=4))
     for name in (a, b):
         assert harness.sync(name).success
     url = harness.engine.url.render_as_string(hide_password=False)
@@ -82,4 +85,14 @@ def test_every_page_works_on_sqlite(sqlite_pipeline: Any, sim_tenant: Any, tmp_p
         ):
             page(client, path)
         assert fetch(client, f"/customers/{a}/workflows/{zid}/export.json").content == stored.encode()
+        # The counts the page keeps follow the next sync that changes the customer's workflows.
+        truth = harness.simulator.admin.truth(tenant.name)
+        assert _counts(client, a) == (
+            str(len(truth)),
+            str(sum(len(i["export"]["tasks"]) for i in truth.values() if i["export"])),
+        )
+        harness.simulator.admin.delete_workflow(tenant.name, zid)
+        assert harness.sync(a).success
+        tasks_left = sum(len(i["export"]["tasks"]) for z, i in truth.items() if i["export"] and z != zid)
+        assert _counts(client, a) == (str(len(truth) - 1), str(tasks_left))
     engine.dispose()

@@ -100,7 +100,7 @@ def test_a_failure_is_an_error_page_never_a_stack_trace(browsed: Browsed, monkey
     def broken(_conn: Any) -> Any:
         raise RuntimeError("boom: internal detail")
 
-    monkeypatch.setattr(overview, "summaries", broken)
+    monkeypatch.setattr(overview, "states", broken)
     response = fetch(browsed.client, "/customers", 500)
     assert "boom" not in response.text and "Traceback" not in response.text and "RuntimeError" not in response.text
     assert "the page could not be built" in response.text

@@ -15,7 +15,7 @@ from zuora_pipeline.browser.pages import lookup
 from zuora_pipeline.browser.params import BadRequest, NotFound
 from zuora_pipeline.browser.templating import render
 from zuora_pipeline.logic.workflow_diff import diff_states
-from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse import customers, workflows
 
 # A comparison that finishes this fast is shown at once instead of a progress page.
 WAIT_S = 0.1
@@ -37,9 +37,12 @@ def compare_page(request: Request) -> Response:
         names = customers.names(conn)
         if a_name is None or b_name is None:
             return render(request, "compare.html", names=sorted(names), a=None, b=None, workflow=workflow, job=None)
-        a, b = lookup.customer(conn, a_name), lookup.customer(conn, b_name)
+        a, b = (
+            lookup.customer(request, conn, a_name),
+            lookup.customer(request, conn, b_name),
+        )
         jobs: CompareJobs = request.app.state.compare_jobs
-        job = jobs.job(conn, a, b, workflow)
+        job = jobs.job(a, b, workflow)
     try:
         job.future.result(timeout=WAIT_S)
     except FutureTimeout:
@@ -58,12 +61,19 @@ def side_by_side(request: Request) -> Response:
     wa = params.whole_number(request.query_params.get("wa", ""), "wa (a workflow id of customer a)", low=1)
     wb = params.whole_number(request.query_params.get("wb", ""), "wb (a workflow id of customer b)", low=1)
     with request.app.state.engine.connect() as conn:
-        a, b = lookup.customer(conn, a_name), lookup.customer(conn, b_name)
+        a, b = (
+            lookup.customer(request, conn, a_name),
+            lookup.customer(request, conn, b_name),
+        )
         left, right = lookup.workflow(conn, a, wa), lookup.workflow(conn, b, wb)
         if left.deleted_at is not None or right.deleted_at is not None:
             raise NotFound("compare shows live workflows: this one is deleted")
+        (a_export, a_state), (b_export, b_state) = (
+            workflows.current_states(conn, a.id, [wa])[wa],
+            workflows.current_states(conn, b.id, [wb])[wb],
+        )
     # As `compare` pairs tasks between tenants: by graph position, action type and name, never ids.
-    changes = diff_states(left.export, right.export, old_state=left.state, new_state=right.state, by_id=False)
+    changes = diff_states(a_export, b_export, old_state=a_state, new_state=b_state, by_id=False)
     return render(request, "compare_pair.html", a=a, b=b, left=left, right=right, changes=changes)
 
 

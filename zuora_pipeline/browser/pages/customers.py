@@ -13,8 +13,8 @@ from zuora_pipeline.audit.freshness import MAX_AGE, CustomerSync, freshness
 from zuora_pipeline.browser import params
 from zuora_pipeline.browser.pages import lookup
 from zuora_pipeline.browser.templating import render, utc
-from zuora_pipeline.warehouse import catalog, overview
-from zuora_pipeline.warehouse.catalog import SORTS, TRIGGERS, WorkflowFilter
+from zuora_pipeline.warehouse import catalog
+from zuora_pipeline.warehouse.catalog import SORTS, STATES, TRIGGERS, WorkflowFilter
 
 PAGE_SIZES = ("25", "50", "100", "200")
 DEFAULT_PAGE_SIZE = "50"
@@ -32,7 +32,7 @@ COLUMNS = (
 
 def customers_page(request: Request) -> Response:
     with request.app.state.engine.connect() as conn:
-        rows = overview.summaries(conn)
+        rows = request.app.state.counts.summaries(conn)
     now = datetime.now(UTC)
     report = freshness(
         (CustomerSync(r.name, r.sync_status, utc(r.last_synced_at), r.paused_reason) for r in rows), now, MAX_AGE
@@ -51,7 +51,7 @@ def workflows_page(request: Request) -> Response:
     since_text, since = params.since(request, "since")
     where = WorkflowFilter(
         text=params.text(request, "q"),
-        state=params.text(request, "state", limit=40),
+        state=params.choice(request, "state", ("", *STATES), "") or None,
         trigger=params.choice(request, "trigger", ("", *TRIGGERS), "") or None,
         changed_since=since,
         include_deleted=params.choice(request, "deleted", ("", "1"), "") == "1",
@@ -61,13 +61,12 @@ def workflows_page(request: Request) -> Response:
     size = int(params.choice(request, "size", PAGE_SIZES, DEFAULT_PAGE_SIZE))
     page = params.page_number(request)
     with request.app.state.engine.connect() as conn:
-        owner = lookup.customer(conn, request.path_params["name"])
+        owner = lookup.customer(request, conn, request.path_params["name"])
         total = catalog.count(conn, owner.id, where)
         last = params.check_page(page, total, size)
         rows = catalog.page(
             conn, owner.id, where, sort=sort, descending=direction == "desc", offset=(page - 1) * size, limit=size
         )
-        states = catalog.states(conn, owner.id)
     return render(
         request,
         "customer.html",
@@ -83,7 +82,7 @@ def workflows_page(request: Request) -> Response:
         columns=COLUMNS,
         where=where,
         since_text=since_text,
-        states=states,
+        states=STATES,
         triggers=tuple(TRIGGERS),
     )
 

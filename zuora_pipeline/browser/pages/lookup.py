@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from starlette.requests import Request
 
+from zuora_pipeline.browser.counts_cache import CountsCache
 from zuora_pipeline.browser.params import NotFound, whole_number
-from zuora_pipeline.warehouse import catalog, overview
+from zuora_pipeline.warehouse import catalog
 from zuora_pipeline.warehouse.catalog import WorkflowDetail
 from zuora_pipeline.warehouse.overview import CustomerSummary
 
 
-def customer(conn: sa.Connection, name: str) -> CustomerSummary:
-    found = overview.summary(conn, name)
+def customer(request: Request, conn: sa.Connection, name: str) -> CustomerSummary:
+    counts: CountsCache = request.app.state.counts
+    found = counts.summary(conn, name)
     if found is None:
         raise NotFound(f"there is no customer named {name[:80]!r}")
     return found

@@ -1,5 +1,6 @@
 """Search across customers: tasks whose name or parameters contain a text (the index and the
-rules of ``zuora-pipeline search``), grouped by customer and workflow, with the match shown."""
+rules of ``zuora-pipeline search``), grouped by customer and workflow, with the match shown; the
+first workflows found, so a common text costs no more than a rare one."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from starlette.routing import Route
 
 from zuora_pipeline.browser import params
 from zuora_pipeline.browser.templating import render
-from zuora_pipeline.warehouse import catalog, customers
-from zuora_pipeline.warehouse.search import Hit, search
+from zuora_pipeline.warehouse import customers
+from zuora_pipeline.warehouse.search import Hit
+from zuora_pipeline.warehouse.search_pages import first_workflows
 
-LIMIT = 200  # hits shown; more means the text is too common: the page says to narrow it
+WORKFLOWS = 50  # workflows shown; more match: the page says so, and how to narrow the search
 CONTEXT = 48  # characters shown either side of a match
 
 
@@ -77,22 +79,19 @@ def search_page(request: Request) -> Response:
     name = params.text(request, "customer", limit=64)
     action_type = params.text(request, "action_type", limit=80)
     groups: list[Group] = []
-    truncated = False
+    more = False
     with request.app.state.engine.connect() as conn:
         names = customers.names(conn)
         if name is not None and name not in names:
             raise params.NotFound(f"there is no customer named {name!r}")
         if text is not None:
             ids = [customers.get(conn, name).id] if name else None
-            hits = search(conn, text, customer_ids=ids, action_type=action_type, limit=LIMIT + 1)
-            truncated = len(hits) > LIMIT
-            hits = hits[:LIMIT]
-            found = catalog.task_parameters(conn, [(h.customer, h.workflow_id, h.task_id) for h in hits])
-            for hit in hits:
+            found = first_workflows(conn, text, customer_ids=ids, action_type=action_type, workflows_wanted=WORKFLOWS)
+            more = found.more
+            for hit, parameters in found.hits:
                 key = (hit.customer, hit.workflow_id)
                 if not groups or (groups[-1].customer, groups[-1].workflow_id) != key:
                     groups.append(Group(hit.customer, hit.workflow_id, hit.workflow_name, []))
-                parameters = found.get((hit.customer, hit.workflow_id, hit.task_id))
                 groups[-1].hits.append((hit, list(_snippets(hit, parameters, text))))
     return render(
         request,
@@ -103,8 +102,8 @@ def search_page(request: Request) -> Response:
         names=sorted(names),
         groups=groups,
         count=sum(len(g.hits) for g in groups),
-        truncated=truncated,
-        limit=LIMIT,
+        more=more,
+        limit=WORKFLOWS,
     )
 
 

@@ -26,7 +26,7 @@ from zuora_pipeline.diagrams.model import Diagram, diagram, title
 from zuora_pipeline.diagrams.render import DiagramError
 from zuora_pipeline.diagrams.render import render as draw
 from zuora_pipeline.logic.workflow_diff import WorkflowChanges, diff_states
-from zuora_pipeline.warehouse import catalog, change_log, history
+from zuora_pipeline.warehouse import catalog, change_log, history, workflows
 from zuora_pipeline.warehouse.catalog import WorkflowDetail
 from zuora_pipeline.warehouse.history import HistoryError, Revision
 from zuora_pipeline.warehouse.overview import CustomerSummary
@@ -66,9 +66,15 @@ class Shown:
 
 
 def _context(conn: sa.Connection, request: Request) -> tuple[CustomerSummary, WorkflowDetail, list[Revision]]:
-    owner = lookup.customer(conn, request.path_params["name"])
+    owner = lookup.customer(request, conn, request.path_params["name"])
     found = lookup.workflow(conn, owner, lookup.workflow_id(request.path_params["workflow"]))
     return owner, found, history.revisions(conn, owner.id, found.zuora_id)
+
+
+def _stored_export(conn: sa.Connection, owner: CustomerSummary, found: WorkflowDetail) -> dict[str, Any] | None:
+    if found.export_hash is None:
+        return None
+    return workflows.current_states(conn, owner.id, [found.zuora_id])[found.zuora_id][0]
 
 
 def _shown(
@@ -82,7 +88,8 @@ def _shown(
             if found.export_hash
             else None
         )
-        export = orjson.loads(sent) if sent is not None else found.export
+        # The raw row is the export's own source; the parsed copy is the fallback.
+        export = orjson.loads(sent) if sent is not None else _stored_export(conn, owner, found)
         return Shown(newest or 1, export, found.state, found.name, current=True, sent=sent)
     try:
         _, export, state = history.revision_state(conn, owner.id, found.zuora_id, number)
