@@ -21,6 +21,7 @@ from zuora_pipeline.browser.counts_cache import CountsCache
 from zuora_pipeline.browser.headers import SECURITY_HEADERS, SecurityHeaders
 from zuora_pipeline.browser.pages import changes, compare, customers, search, workflow
 from zuora_pipeline.browser.templating import render
+from zuora_pipeline.diagrams.dot_process import DotProcess
 
 log = logging.getLogger(__name__)
 REASONS = {400: "Bad request", 404: "Not found", 405: "Not allowed", 500: "Something went wrong", 503: "Unavailable"}
@@ -62,11 +63,13 @@ def create_app(engine: sa.Engine, *, dagster_url: str | None = None) -> Starlett
     """``engine`` should be read-only (``warehouse.readonly``); ``dagster_url`` links each customer
     to its partition in the Dagster UI."""
     jobs = CompareJobs(engine)
+    dot = DotProcess()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         jobs.shutdown()
+        dot.close()
 
     app = Starlette(
         routes=[
@@ -87,4 +90,5 @@ def create_app(engine: sa.Engine, *, dagster_url: str | None = None) -> Starlett
     app.state.compare_jobs = jobs
     app.state.counts = CountsCache()
     app.state.diagrams = workflow.DiagramCache()
+    app.state.dot = dot  # one Graphviz process draws every diagram: no start-up per diagram
     return app

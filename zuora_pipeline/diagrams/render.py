@@ -15,6 +15,7 @@ import subprocess
 from html import escape
 from typing import Any
 
+from zuora_pipeline.diagrams.dot_process import DotProcess, DotProcessError
 from zuora_pipeline.diagrams.layout import LABEL_FONT, LINE_H, Placed, layout
 from zuora_pipeline.diagrams.model import MARK_COLOURS, MARK_WIDTH, STYLES, Diagram, Node
 from zuora_pipeline.diagrams.text import EDGE_COLOURS, to_dot, to_mermaid
@@ -33,7 +34,9 @@ def graphviz_available() -> bool:
     return shutil.which("dot") is not None
 
 
-def render(d: Diagram, fmt: str, *, engine: str = "auto") -> bytes:
+def render(d: Diagram, fmt: str, *, engine: str = "auto", dot: DotProcess | None = None) -> bytes:
+    """``dot``: a long-lived Graphviz process to draw SVG with (a server drawing many diagrams);
+    when it fails, a one-off ``dot`` run draws it (or says why it cannot)."""
     if fmt not in FORMATS:
         raise DiagramError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if engine not in ENGINES:
@@ -43,6 +46,11 @@ def render(d: Diagram, fmt: str, *, engine: str = "auto") -> bytes:
     if fmt == "mermaid":
         return to_mermaid(d).encode()
     if engine == "graphviz" or (engine == "auto" and graphviz_available()):
+        if dot is not None and fmt == "svg":
+            try:
+                return dot.svg(to_dot(d))
+            except DotProcessError:
+                pass
         return _graphviz(d, fmt)
     placed = layout(d)
     return _svg(d, placed).encode() if fmt == "svg" else _png(d, placed)

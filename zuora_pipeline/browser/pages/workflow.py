@@ -249,7 +249,7 @@ def diagram_page(request: Request) -> Response:
                 changes = diff_states(base.export, shown.export, old_state=base.state, new_state=shown.state)
             label = title(owner.name, shown.name, found.zuora_id, shown.revision)
             model = diagram(shown.export, title=label, changes=changes)
-            drawn = Drawn(inline_svg(draw(model, "svg").decode()), model, changes)
+            drawn = Drawn(inline_svg(draw(model, "svg", dot=request.app.state.dot).decode()), model, changes)
             cache.put(key, drawn)
     tasks = {str(t.get("id")): t for t in (shown.export or {}).get("tasks") or [] if isinstance(t, dict)}
     return _page(
