@@ -87,8 +87,8 @@ def _tenant(name: str, seed: int, workflows: int, id_base: int) -> Tenant:
         # pairing of a name's workflows (2 x 50 -> 2,500 diffs a name). Numbered, a name is one
         # workflow's, as in most tenants.
         definition.name = f"{definition.name} ({number})"
-        for version in definition.versions:
-            version.name = definition.name
+        for each in definition.versions:
+            each.name = definition.name
     tenant = Tenant(name, definitions)
     for definition in definitions:
         version = definition.active_version()

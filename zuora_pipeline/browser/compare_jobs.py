@@ -46,6 +46,10 @@ class Job:
     def finished(self) -> bool:
         return self.future.done()
 
+    @property
+    def failed(self) -> bool:
+        return self.finished and self.future.exception() is not None
+
     def result(self) -> TenantComparison:
         return self.future.result()
 

@@ -109,7 +109,9 @@ def diagram(export: dict[str, Any] | None, *, title: str = "", changes: Workflow
     not hold points at a node saying so, so nothing is silently dropped. With ``changes`` (from
     an older revision to this export), added and changed tasks and added linkages are marked."""
     export = export or {}
-    workflow = export.get("workflow") if isinstance(export.get("workflow"), dict) else {}
+    workflow = export.get("workflow")
+    if not isinstance(workflow, dict):
+        workflow = {}
     node_marks: dict[str, str] = {}
     added_links: set[tuple[str, str, str]] = set()
     if changes is not None:
@@ -136,12 +138,12 @@ def diagram(export: dict[str, Any] | None, *, title: str = "", changes: Workflow
         source_task = link.get("source_task_id")
         source = START_ID if source_task is None else ids.get(str(source_task))
         target = ids.get(str(link.get("target_task_id")))
-        for task_id, known in ((source_task, source), (link.get("target_task_id"), target)):
+        for end, known in ((source_task, source), (link.get("target_task_id"), target)):
             if known is None:
                 missing = f"missing{len(nodes)}"
-                nodes.append(Node(missing, f"task {task_id} (not in export)", "?", "other", False))
-                ids[str(task_id)] = missing
-                labels[missing] = f"task {task_id}"
+                nodes.append(Node(missing, f"task {end} (not in export)", "?", "other", False))
+                ids[str(end)] = missing
+                labels[missing] = f"task {end}"
         source = START_ID if source_task is None else ids[str(source_task)]
         target = ids[str(link.get("target_task_id"))]
         kind = str(link.get("linkage_type") or "")

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from zuora_pipeline.warehouse.schema import raw_workflow_exports, tasks, workflow_revisions, workflows
 
@@ -68,11 +69,11 @@ class TaskRow:
     parameters: Any
 
 
-def _current_revision() -> sa.Alias:
+def _current_revision() -> NamedFromClause:
     return workflow_revisions.alias("current")
 
 
-def _columns(current: sa.Alias) -> list[Any]:
+def _columns(current: NamedFromClause) -> list[Any]:
     w = workflows
     return [
         w.c.zuora_id,
@@ -88,7 +89,7 @@ def _columns(current: sa.Alias) -> list[Any]:
     ]
 
 
-def _current_of(current: sa.Alias) -> Any:
+def _current_of(current: NamedFromClause) -> Any:
     w = workflows
     return sa.and_(
         current.c.customer_id == w.c.customer_id,
@@ -97,7 +98,7 @@ def _current_of(current: sa.Alias) -> Any:
     )
 
 
-def _from(current: sa.Alias) -> Any:
+def _from(current: NamedFromClause) -> Any:
     return workflows.outerjoin(current, _current_of(current))
 
 
@@ -120,7 +121,10 @@ def _filtered(query: sa.Select, customer_id: int, where: WorkflowFilter) -> sa.S
         query = query.where(w.c.deleted_at.is_(None))
     if where.text:
         text = where.text.strip()
-        found = [w.c.name.ilike(_like(text), escape=_ESCAPE), w.c.description.ilike(_like(text), escape=_ESCAPE)]
+        found: list[sa.ColumnElement[bool]] = [
+            w.c.name.ilike(_like(text), escape=_ESCAPE),
+            w.c.description.ilike(_like(text), escape=_ESCAPE),
+        ]
         if text.isdigit() and len(text) < 19:
             found.append(w.c.zuora_id == int(text))
         query = query.where(sa.or_(*found))
@@ -154,9 +158,9 @@ def list_query(
     }[sort]
     # The current revisions are joined to the keys only to sort by their task count.
     source = _from(current) if sort == "tasks" else w
-    keys = sa.select(w.c.id.label("pk"), w.c.zuora_id.label("zid"), key.label("sort_key")).select_from(source)
-    keys = _filtered(keys, customer_id, where)
-    keys = keys.order_by(_ordered(key, descending), w.c.zuora_id).offset(offset).limit(limit).subquery("page")
+    chosen = sa.select(w.c.id.label("pk"), w.c.zuora_id.label("zid"), key.label("sort_key")).select_from(source)
+    chosen = _filtered(chosen, customer_id, where)
+    keys = chosen.order_by(_ordered(key, descending), w.c.zuora_id).offset(offset).limit(limit).subquery("page")
     shown = _current_revision()
     return (
         sa.select(*_columns(shown))

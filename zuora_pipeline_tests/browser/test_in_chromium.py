@@ -101,9 +101,18 @@ def test_a_user_walks_the_browser_in_chromium(browsed: Browsed, served: str, tmp
         dialogs: list[str] = []
         errors: list[str] = []
         console: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:  # an alert() from planted text would land here
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        def on_console(message: Any) -> None:
+            if message.type in ("error", "warning"):
+                console.append(message.text)
+
+        page.on("dialog", on_dialog)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("console", on_console)
 
         def shot(step: str) -> None:
             page.screenshot(path=tmp_path / f"{step}.png", full_page=False)

@@ -4,12 +4,15 @@ trace for any failure, a warehouse that cannot be reached included."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from zuora_pipeline.browser import compare_jobs
 from zuora_pipeline.browser.app import create_app
 from zuora_pipeline.browser.headers import SECURITY_HEADERS
 from zuora_pipeline.warehouse import overview
@@ -92,7 +95,8 @@ def test_nothing_changes_the_warehouse_through_the_browser(browsed: Browsed) -> 
         response = getattr(browsed.client, method)("/customers/acme")
         assert response.status_code == 405, method
     assert not any(
-        f.attrs.get("method", "get").lower() != "get" for f in page(browsed.client, "/customers/acme").find_all("form")
+        (f.attrs.get("method") or "get").lower() != "get"
+        for f in page(browsed.client, "/customers/acme").find_all("form")
     )
 
 
@@ -112,3 +116,17 @@ def test_an_unreachable_warehouse_is_a_503_page() -> None:
         tree = page(client, "/customers", 503)
     assert "the warehouse cannot be reached right now" in main_text(tree)
     assert "psycopg" not in main_text(tree) and "127.0.0.1" not in main_text(tree)
+
+
+def test_a_failed_comparison_says_so_without_a_trace(browsed: Browsed, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("compare exploded: internal detail")
+
+    monkeypatch.setattr(compare_jobs, "compare_tenants", broken)
+    # A workflow name of its own: a comparison not asked for before, so it runs (and fails) now.
+    url = f"/compare?a=acme&b=sandbox&workflow={quote(browsed.truth('acme')[browsed.edited]['list_item']['name'])}"
+    deadline = time.monotonic() + 30
+    while "The comparison failed" not in (text := main_text(page(browsed.client, url))):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+    assert "exploded" not in text and "Traceback" not in text

@@ -3,7 +3,7 @@ paired by the rules of ``zuora-pipeline compare``; each differing pair side by s
 
 from __future__ import annotations
 
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,11 +43,9 @@ def compare_page(request: Request) -> Response:
         )
         jobs: CompareJobs = request.app.state.compare_jobs
         job = jobs.job(a, b, workflow)
-    try:
-        job.future.result(timeout=WAIT_S)
-    except FutureTimeout:
-        pass
-    if job.finished:
+    # A failed comparison is shown by the page (its error is in the server's log).
+    done, _ = wait([job.future], timeout=WAIT_S)
+    if done and job.future.exception() is None:
         result = job.result()
         if workflow is not None and not (result.only_in_a or result.only_in_b or result.identical or result.differing):
             raise NotFound(f"neither {a.name} nor {b.name} has a live workflow named {workflow[:80]!r}")
