@@ -130,3 +130,17 @@ def test_a_failed_comparison_says_so_without_a_trace(browsed: Browsed, monkeypat
         assert time.monotonic() < deadline, text
         time.sleep(0.1)
     assert "exploded" not in text and "Traceback" not in text
+
+
+def test_no_page_even_reads_a_secret(browsed: Browsed) -> None:
+    engine = create_readonly_engine(browsed.url)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+            for url in [*_urls(browsed), "/search?q=example.com&customer=sandbox", "/changes?customer=acme"]:
+                client.get(url)
+    finally:
+        engine.dispose()
+    assert len(statements) > 30
+    assert not [s for s in statements if "client_secret" in s or "client_id" in s or "customers.*" in s]

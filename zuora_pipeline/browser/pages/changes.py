@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from zuora_pipeline.browser import params
+from zuora_pipeline.browser.pages import lookup
 from zuora_pipeline.browser.params import NotFound
 from zuora_pipeline.browser.templating import render
 from zuora_pipeline.warehouse import change_log, customers
@@ -23,9 +24,7 @@ def changes_page(request: Request) -> Response:
     page = params.page_number(request)
     with request.app.state.engine.connect() as conn:
         names = customers.names(conn)
-        if name is not None and name not in names:
-            raise NotFound(f"there is no customer named {name!r}")
-        ids = [customers.get(conn, name).id] if name else None
+        ids = [lookup.customer(request, conn, name).id] if name else None
         rows = change_log.page(
             conn,
             customer_ids=ids,

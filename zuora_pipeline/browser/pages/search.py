@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from zuora_pipeline.browser import params
+from zuora_pipeline.browser.pages import lookup
 from zuora_pipeline.browser.templating import render
 from zuora_pipeline.warehouse import customers
 from zuora_pipeline.warehouse.search import Hit
@@ -82,10 +83,8 @@ def search_page(request: Request) -> Response:
     more = False
     with request.app.state.engine.connect() as conn:
         names = customers.names(conn)
-        if name is not None and name not in names:
-            raise params.NotFound(f"there is no customer named {name!r}")
         if text is not None:
-            ids = [customers.get(conn, name).id] if name else None
+            ids = [lookup.customer(request, conn, name).id] if name else None
             found = first_workflows(conn, text, customer_ids=ids, action_type=action_type, workflows_wanted=WORKFLOWS)
             more = found.more
             for hit, parameters in found.hits:
