@@ -15,7 +15,8 @@ EXTRAS = {
     # `workflows graph` where Graphviz is not installed: grandalf's layered (Sugiyama) layout in
     # pure Python, and Pillow to draw the PNG.
     "diagrams": ["grandalf>=0.8", "pillow>=10.1"],
-    "browser": ["starlette>=0.40", "jinja2>=3.1"],
+    # Jinja2 renders, MarkupSafe marks what the browser built itself as safe, uvicorn serves.
+    "browser": ["starlette>=0.40", "jinja2>=3.1", "markupsafe>=2.1", *SIMULATOR],
     # Run launchers of other deployments (deploy/): Kubernetes, Docker, ECS.
     "k8s": [f"dagster-k8s=={INTEGRATIONS}"],
     "docker": [f"dagster-docker=={INTEGRATIONS}"],
@@ -55,6 +56,7 @@ setup(
             "warehouse/migrations/*.py",
             "warehouse/migrations/*.mako",
             "warehouse/migrations/versions/*.py",
+            # The workflow browser's templates and static files (no build step: served as they are).
             "browser/templates/**",
             "browser/static/**",
         ]

@@ -18,18 +18,23 @@ from zuora_pipeline.zuora.urls import ALLOWED_HOSTS_ENV, parse_allowed_hosts
 DATABASE_URL_ENV = "ZUORA_PIPELINE_DATABASE_URL"
 DATA_DIR_ENV = "ZUORA_PIPELINE_DATA_DIR"
 CUSTOMERS_PER_RUN_ENV = "ZUORA_PIPELINE_CUSTOMERS_PER_RUN"
+# Where the workflow browser (`zuora-pipeline browse`) is reached, e.g. https://zuora.example.com:
+# Dagster asset metadata links each customer to $ZUORA_PIPELINE_BROWSER_URL/customers/<name>.
+BROWSER_URL_ENV = "ZUORA_PIPELINE_BROWSER_URL"
+# The Dagster UI's base URL: the browser links each customer to its partition there.
+DAGSTER_UI_URL_ENV = "ZUORA_PIPELINE_DAGSTER_UI_URL"
 # Customers per run of the hourly schedule and of backfills. Measured on a 2-core machine with
 # 50 customers (`zuora-pipeline bench fleet`): see the README's Performance section.
 DEFAULT_CUSTOMERS_PER_RUN = 25
 STALE_AFTER_ENV = "ZUORA_PIPELINE_STALE_AFTER_MINUTES"
 # Two missed hourly syncs: a customer is stale (the fleet check warns, an alert goes out).
 DEFAULT_STALE_AFTER = timedelta(hours=2)
-BROWSER_URL_ENV = "ZUORA_PIPELINE_BROWSER_URL"
 
 __all__ = [
     "ALLOWED_HOSTS_ENV",
     "BROWSER_URL_ENV",
     "CUSTOMERS_PER_RUN_ENV",
+    "DAGSTER_UI_URL_ENV",
     "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "DEFAULT_CUSTOMERS_PER_RUN",
@@ -39,6 +44,7 @@ __all__ = [
     "allowed_hosts",
     "browser_url",
     "customers_per_run",
+    "dagster_ui_url",
     "data_dir",
     "database_url",
     "default_database_url",
@@ -122,3 +128,8 @@ def warehouse_kind(url: str) -> str:
 def browser_url() -> str | None:
     """The workflow browser's base URL, if one is deployed."""
     return os.environ.get(BROWSER_URL_ENV, "").strip().rstrip("/") or None
+
+
+def dagster_ui_url() -> str | None:
+    """The Dagster UI's base URL (no trailing slash), if configured."""
+    return os.environ.get(DAGSTER_UI_URL_ENV, "").strip().rstrip("/") or None

@@ -15,17 +15,20 @@ EXTRA_OF_MODULE = {
     "grandalf": "diagrams",
     "PIL": "diagrams",
     "starlette": "browser",
+    "jinja2": "browser",
+    "markupsafe": "browser",
     "dagster_k8s": "k8s",
     "dagster_docker": "docker",
     "dagster_aws": "aws",
 }
 
 
-def missing_extra(exc: ModuleNotFoundError) -> str | None:
-    """The line to show instead of ``exc`` when the missing module belongs to an extra, else
-    None (a missing module that is no extra's is a broken installation: its traceback stays)."""
+def missing_extra(exc: ModuleNotFoundError, extra: str | None = None) -> str | None:
+    """The line to show instead of ``exc`` when the missing module belongs to an extra (or to
+    ``extra``, the one the command needs), else None (a missing module that is no extra's is a
+    broken installation: its traceback stays)."""
     module = (exc.name or "").partition(".")[0]
-    extra = EXTRA_OF_MODULE.get(module)
+    extra = extra or EXTRA_OF_MODULE.get(module)
     if extra is None:
         return None
     return (

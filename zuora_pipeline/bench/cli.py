@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import click
 
-from zuora_pipeline.bench import orchestration, scenarios, warehouse_scenario
+from zuora_pipeline.bench import browse_scenario, orchestration, scenarios, warehouse_scenario
 from zuora_pipeline.bench.env import BenchEnv, bench_env
 from zuora_pipeline.bench.report import table, write_json
 from zuora_pipeline.bench.results import ScenarioResult
 
-SCENARIOS = ("full", "incremental", "changed", "memory", "warehouse", "search", "tick", "fleet")
+SCENARIOS = ("full", "incremental", "changed", "memory", "warehouse", "search", "tick", "fleet", "browse")
 NEEDS_FULL = {"incremental", "changed"}
 NEEDS_BASELINE = {"full", "incremental", "changed", "memory", "fleet"}
 
@@ -65,6 +65,8 @@ def _run_one(
         return warehouse_scenario.search(env, scale, repeat)
     if name == "tick":
         return orchestration.tick(env, scale, max(repeat, 3))
+    if name == "browse":
+        return browse_scenario.browse(env, scale, repeat)
     return orchestration.fleet(env, scale, baseline, customer_count=fleet_customers)
 
 
@@ -96,7 +98,7 @@ def bench_command(
 ) -> None:
     """Measure the sync against its request lower bound on a local simulator.
 
-    Runs the given scenarios (all eight by default) and prints one row per scenario, with the
+    Runs the given scenarios (all nine by default) and prints one row per scenario, with the
     sequential baseline (concurrency 1, every workflow exported) beside each.
     """
     names = list(scenario) or list(SCENARIOS)

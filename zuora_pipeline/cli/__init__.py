@@ -35,6 +35,12 @@ COMMANDS = {
         "bench_command",
         "Measure the sync against its request lower bound on a local simulator.",
     ),
+    "browse": LazyCommand(
+        "zuora_pipeline.cli.browse",
+        "browse_command",
+        "Browse the warehouse in a web page (read-only): customers, workflows, tasks, exports, diagrams, "
+        "history, diffs, tenant compare, search, changes.",
+    ),
     "changes": LazyCommand(
         "zuora_pipeline.cli.changes",
         "changes_command",
@@ -72,7 +78,9 @@ COMMANDS = {
     ),
     "tasks": LazyCommand("zuora_pipeline.cli.sync", "tasks_group", "Tasks extracted from the stored exports."),
     "workflows": LazyCommand(
-        "zuora_pipeline.cli.workflows", "workflows_group", "One workflow's history, diffs and diagram."
+        "zuora_pipeline.cli.workflows",
+        "workflows_group",
+        "One workflow's history, diffs and diagram; a customer's workflows as files.",
     ),
 }
 

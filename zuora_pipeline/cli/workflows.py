@@ -1,25 +1,27 @@
-"""``zuora-pipeline workflows history|diff|graph``: one workflow's revisions, what changed between
-two of them, and its diagram."""
+"""``zuora-pipeline workflows history|diff|graph|export``: one workflow's revisions, what changed
+between two of them, its diagram, and a customer's workflows as files."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from zuora_pipeline.audit.files import ExportFilesError, WorkflowDocument, export_files, write_if_changed
 from zuora_pipeline.cli import context
 from zuora_pipeline.cli.exits import DIFFERENT, IDENTICAL, TroubleError, echo_json, trouble_exits_2
 from zuora_pipeline.cli.times import utc_text
-from zuora_pipeline.diagrams.model import diagram
+from zuora_pipeline.diagrams.model import diagram, title
 from zuora_pipeline.diagrams.render import ENGINES, FORMATS, DiagramError, render
 from zuora_pipeline.logic.workflow_diff import diff_states
-from zuora_pipeline.warehouse import customers, history
+from zuora_pipeline.warehouse import catalog, customers, history
 from zuora_pipeline.warehouse.history import HistoryError
 
 
 @click.group("workflows")
 def workflows_group() -> None:
-    """One workflow's history, diffs and diagram."""
+    """One workflow's history, diffs and diagram; a customer's workflows as files."""
 
 
 @workflows_group.command("history")
@@ -86,12 +88,39 @@ def diff_command(customer: str, workflow_id: int, from_rev: int | None, to_rev: 
     sys.exit(IDENTICAL if changes.identical else DIFFERENT)
 
 
+# -o's suffix -> the format it names, when --format is not given.
+SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
+
+
+def _format(fmt: str | None, output: str | None) -> str:
+    """--format, else the one -o's suffix names, else svg; a suffix naming another format than
+    --format is refused (no PNG bytes in a .svg file)."""
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = SUFFIX_FORMATS.get(suffix)
+    if fmt is None:
+        if suffix and implied is None:
+            known = ", ".join(sorted(SUFFIX_FORMATS))
+            raise TroubleError(f"cannot tell the format from {output!r} ({known}): pass --format")
+        return implied or "svg"
+    if implied is not None and implied != fmt:
+        raise TroubleError(
+            f"--format {fmt} contradicts the {suffix} of {output!r}: use a .{fmt} file or --format {implied}"
+        )
+    return fmt
+
+
 @workflows_group.command("graph")
 @click.argument("customer")
 @click.argument("workflow_id", type=int)
 @click.option("--revision", type=int, help="draw this revision (default: the newest)")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="svg", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="write here (default: stdout)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="default: the one -o's suffix names (.svg, .png, .dot/.gv, .mmd/.mermaid), else svg",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write here (default: stdout)")
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
@@ -100,27 +129,80 @@ def diff_command(customer: str, workflow_id: int, from_rev: int | None, to_rev: 
     help="layout of svg/png: Graphviz `dot` when installed (auto), or grandalf (pure Python)",
 )
 def graph_command(
-    customer: str, workflow_id: int, revision: int | None, fmt: str, output: str | None, engine: str
+    customer: str, workflow_id: int, revision: int | None, fmt: str | None, output: str | None, engine: str
 ) -> None:
     """Draw WORKFLOW_ID: its tasks (name and action type, coloured by family) and linkages
-    (labelled Success, Failure, True, False, Iterate, ...) from a Start node."""
+    (labelled Success, Failure, True, False, Iterate, ...) from a Start node, under a title
+    naming the customer, the workflow and the revision."""
+    fmt = _format(fmt, output)
     with trouble_exits_2():
         engine_ = context.warehouse()
         with engine_.connect() as conn:
             found = customers.get(conn, customer)
             number, export, _ = history.revision_state(conn, found.id, workflow_id, revision)
             name = next((r.name for r in history.revisions(conn, found.id, workflow_id) if r.revision == number), "")
+    if export is None:
+        raise TroubleError(
+            f"workflow {workflow_id} of {customer} has no export in revision {number} "
+            "(Zuora has no active version of it): nothing to draw"
+        )
+    if fmt == "png" and not output and sys.stdout.isatty():
+        raise TroubleError("a PNG is binary: write it to a file with -o FILE")
     try:
-        body = render(diagram(export, title=f"{name} (workflow {workflow_id}, revision {number})"), fmt, engine=engine)
+        body = render(diagram(export, title=title(customer, name, workflow_id, number)), fmt, engine=engine)
     except DiagramError as exc:
         raise TroubleError(str(exc)) from None
     if output:
-        with open(output, "wb") as handle:
-            handle.write(body)
+        try:
+            write_if_changed(Path(output), body)  # atomic: an interrupted command leaves the old file
+        except OSError as exc:
+            raise TroubleError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"wrote {output} ({len(body):,} bytes)", err=True)
         return
-    if fmt == "png" and sys.stdout.isatty():
-        raise TroubleError("a PNG is binary: write it to a file with -o FILE")
     sys.stdout.flush()
     sys.stdout.buffer.write(body)
     sys.stdout.buffer.flush()
+
+
+@workflows_group.command("export")
+@click.argument("customer")
+@click.option(
+    "--workflow",
+    "workflow_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="only this workflow (Zuora id; repeatable)",
+)
+@click.option(
+    "-o", "--output", "directory", required=True, type=click.Path(file_okay=False, path_type=Path), help="directory"
+)
+def export_command(customer: str, workflow_ids: tuple[int, ...], directory: Path) -> None:
+    """Write CUSTOMER's live workflows into a directory for git: one canonical JSON file per
+    workflow (keys sorted, two-space indent, named <zuora id>-<slug of the name>.json) and
+    index.json. A file whose content did not change is not rewritten, so exporting again with no
+    change leaves the directory as it was; files of renamed or deleted workflows are removed."""
+    with trouble_exits_2():
+        engine = context.warehouse()
+        with engine.connect() as conn:
+            found = customers.get(conn, customer)
+            live = catalog.live_ids(conn, found.id)
+            missing = sorted(set(workflow_ids) - set(live))
+            if missing:
+                raise TroubleError(f"customer {customer} has no live workflow {', '.join(map(str, missing))}")
+            documents = (
+                WorkflowDocument(int(row.zuora_id), row.name, row.state, row.active_version, row.json_export)
+                for row in catalog.documents(conn, found.id, sorted(set(workflow_ids)) or live)
+            )
+            try:
+                report = export_files(directory, customer, documents, complete=not workflow_ids)
+            except ExportFilesError as exc:
+                raise TroubleError(str(exc)) from None
+            except OSError as exc:
+                raise TroubleError(f"cannot write into {directory}: {exc.strerror or exc}") from None
+    files = len(report.written) + len(report.unchanged) - (1 if "index.json" in report.written else 0)
+    click.echo(
+        f"{customer}: {files} workflow files in {directory}: {len(report.written)} written, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
+        f"{len(report.without_export)} without an export (no active version in Zuora) listed in index.json only"
+    )

@@ -30,6 +30,7 @@ BUSY = "{busy_port}"  # replaced by the port a test socket listens on
 # empty SQLite one with the current schema: no customer exists.
 BAD_INPUT: dict[str, tuple[list[str], dict[str, str], str]] = {
     "bench": (["bench", "no-such-scenario"], {}, "'no-such-scenario' is not one of"),
+    "browse": (["browse", "--port", BUSY], {}, f"cannot listen on 127.0.0.1:{BUSY}"),
     "changes": (["changes", "--since", "yesterday"], {}, "use 30m, 12h, 7d, 2w"),
     "compare": (["compare", "acme", "hooli"], {}, "no customer named 'acme'"),
     "customers add": (
@@ -54,6 +55,7 @@ BAD_INPUT: dict[str, tuple[list[str], dict[str, str], str]] = {
     "sync": (["sync", "--customer", "acme", "--timeout", "5"], {}, "add --wait"),
     "tasks reextract": (["tasks", "reextract", "--all", "--workflow-id", "1085"], {}, "drop --all"),
     "workflows diff": (["workflows", "diff", "acme", "1039", "--from", "one"], {}, "'one' is not a valid integer"),
+    "workflows export": (["workflows", "export", "nobody", "-o", "out"], {}, "no customer named 'nobody'"),
     "workflows graph": (["workflows", "graph", "nobody", "1039"], {}, "no customer named 'nobody'"),
     "workflows history": (["workflows", "history", "nobody", "1039"], {}, "no customer named 'nobody'"),
 }

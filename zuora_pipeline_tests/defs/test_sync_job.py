@@ -261,3 +261,26 @@ def test_materializations_carry_numeric_stats_and_the_sync_record_is_complete(pi
     # The customer row agrees with its sync record: success means the whole sync (tasks included).
     customer = pipeline.customer(name)
     assert (customer.last_sync_status, customer.last_synced_at) == ("success", record["finished_at"])
+
+
+def test_each_materialization_links_to_the_customers_page_in_the_browser(pipeline, sim_tenant):
+    import dagster as dg
+
+    from zuora_pipeline.defs.factory import build_definitions
+    from zuora_pipeline.defs.jobs import SYNC_JOB_NAME
+    from zuora_pipeline.defs.options import PipelineOptions
+    from zuora_pipeline.defs.resources import environment_run_config
+
+    name = pipeline.add_customer(sim_tenant(workflows=2, tasks=1))
+    defs = build_definitions(PipelineOptions(browser_url="https://browse.example.com"))
+    result = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
+        partition_key=name, instance=pipeline.instance, run_config={"resources": environment_run_config()}
+    )
+    assert result.success
+    links = {
+        mat.asset_key.path[-1]: mat.metadata["browser"]
+        for mat in result.asset_materializations_for_node("sync_workflows")
+    }
+    assert set(links) == {"workflow_pages", "workflow_exports", "workflows", "workflow_tasks"}
+    assert {link.url for link in links.values()} == {f"https://browse.example.com/customers/{name}"}
+    assert all(isinstance(link, dg.UrlMetadataValue) for link in links.values())
