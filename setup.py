@@ -6,17 +6,20 @@ DAGSTER = "1.13.27"
 INTEGRATIONS = "0.29.27"
 SIMULATOR = ["uvicorn[standard]>=0.30"]  # the simulator is an ASGI app; httptools for throughput
 
+# The workflow browser: Jinja2 renders, MarkupSafe marks what the browser built itself as safe,
+# uvicorn serves.
+BROWSER = ["starlette>=0.40", "jinja2>=3.1", "markupsafe>=2.1", *SIMULATOR]
 # What only some commands or deployments need (zuora_pipeline/extras.py maps their modules back to
 # these names, so a command whose extra is missing says which one to install).
 EXTRAS = {
     "ui": [f"dagster-webserver=={DAGSTER}"],  # `dagster dev`, `dagster-webserver`
     "simulator": SIMULATOR,  # `simulator serve`, `demo`
-    "bench": ["psutil>=5.9", *SIMULATOR],  # CPU and memory of the measured processes
+    # CPU and memory of the measured processes; the simulator; the browser (its `browse` scenario).
+    "bench": ["psutil>=5.9", *BROWSER],
     # `workflows graph` where Graphviz is not installed: grandalf's layered (Sugiyama) layout in
     # pure Python, and Pillow to draw the PNG.
     "diagrams": ["grandalf>=0.8", "pillow>=10.1"],
-    # Jinja2 renders, MarkupSafe marks what the browser built itself as safe, uvicorn serves.
-    "browser": ["starlette>=0.40", "jinja2>=3.1", "markupsafe>=2.1", *SIMULATOR],
+    "browser": BROWSER,
     # Run launchers of other deployments (deploy/): Kubernetes, Docker, ECS.
     "k8s": [f"dagster-k8s=={INTEGRATIONS}"],
     "docker": [f"dagster-docker=={INTEGRATIONS}"],

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 import click
 
 from zuora_pipeline.cli import console, process
-from zuora_pipeline.cli.errors import DEBUG_ENV, ReadableErrorsGroup, usage_problem
+from zuora_pipeline.cli.errors import DEBUG_ENV, Problems, ReadableErrorsGroup, usage_problem
+from zuora_pipeline.extras import missing_extra
 from zuora_pipeline.logs import LOG_FORMATS, TEXT
 
 
@@ -27,6 +28,7 @@ class LazyCommand(NamedTuple):
     module: str
     attribute: str
     short_help: str  # the command's own short help (a test keeps the two equal)
+    extra: str | None = None  # the optional extra its module needs (setup.py), if any
 
 
 COMMANDS = {
@@ -34,6 +36,7 @@ COMMANDS = {
         "zuora_pipeline.bench.cli",
         "bench_command",
         "Measure the sync against its request lower bound on a local simulator.",
+        extra="bench",
     ),
     "browse": LazyCommand(
         "zuora_pipeline.cli.browse",
@@ -72,7 +75,9 @@ COMMANDS = {
         "secret_key_group",
         "Print a new Fernet key for ZUORA_PIPELINE_SECRET_KEY (`secret-key rotate` re-encrypts with the newest).",
     ),
-    "simulator": LazyCommand("zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator."),
+    "simulator": LazyCommand(
+        "zuora_pipeline.simulator.cli", "simulator_group", "The Zuora-compatible HTTP simulator.", extra="simulator"
+    ),
     "sync": LazyCommand(
         "zuora_pipeline.cli.sync", "sync_command", "Sync customers' workflows (queued Dagster runs, or --in-process)."
     ),
@@ -106,7 +111,13 @@ class _MainGroup(ReadableErrorsGroup):
         if name in COMMANDS and name not in self.commands:
             lazy = COMMANDS[name]
             with process.startup_imports():
-                module = importlib.import_module(lazy.module)
+                try:
+                    module = importlib.import_module(lazy.module)
+                except ModuleNotFoundError as exc:
+                    missing = missing_extra(exc, lazy.extra) if lazy.extra else None
+                    if missing is None:
+                        raise
+                    raise Problems([missing]) from None
             self.add_command(getattr(module, lazy.attribute), name)
         return super().get_command(ctx, name)
 
