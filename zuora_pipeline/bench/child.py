@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
             if not outcome.success:
                 print(outcome.error, file=sys.stderr)
                 return 1
+            assert outcome.run_id is not None, "an in-process run always has an id"
             meta: dict[str, dict] = {}
             for record in instance.all_logs(outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
                 m = record.get_dagster_event().step_materialization_data.materialization

@@ -36,6 +36,7 @@ def run_scenarios(
                 continue
             progress(name)
             if name == "full":
+                assert baseline is not None, "full is in NEEDS_BASELINE"
                 result, state = scenarios.full(env, scale, repeat, baseline)
                 if "full" in names:
                     results.append(result)
@@ -53,12 +54,6 @@ def _run_one(
     state: scenarios.FullState | None,
     fleet_customers: int | None = None,
 ) -> ScenarioResult:
-    if name == "incremental":
-        return scenarios.incremental(env, state, repeat, baseline)
-    if name == "changed":
-        return scenarios.changed(env, state, repeat, baseline)
-    if name == "memory":
-        return scenarios.memory(env, scale, baseline)
     if name == "warehouse":
         return warehouse_scenario.warehouse(env, scale)
     if name == "search":
@@ -67,7 +62,15 @@ def _run_one(
         return orchestration.tick(env, scale, max(repeat, 3))
     if name == "browse":
         return browse_scenario.browse(env, scale, repeat)
-    return orchestration.fleet(env, scale, baseline, customer_count=fleet_customers)
+    assert baseline is not None, f"{name} is in NEEDS_BASELINE: the baseline is measured first"
+    if name == "memory":
+        return scenarios.memory(env, scale, baseline)
+    if name == "fleet":
+        return orchestration.fleet(env, scale, baseline, customer_count=fleet_customers)
+    assert state is not None, f"{name} is in NEEDS_FULL: the full scenario runs first"
+    if name == "incremental":
+        return scenarios.incremental(env, state, repeat, baseline)
+    return scenarios.changed(env, state, repeat, baseline)
 
 
 @click.command(name="bench")

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -273,7 +273,9 @@ def fleet(env: BenchEnv, scale: float, baseline: Baseline, customer_count: int |
             "429s": stats["in_flight_limit_rejections"],
             "failed_runs": len(failed),
             # The PostgreSQL server holding the warehouse and Dagster's storage (all its clients).
-            "postgres_cpu_s_per_customer": (pg_after - pg_before) / count if pg_after is not None else None,
+            "postgres_cpu_s_per_customer": (
+                (pg_after - pg_before) / count if pg_after is not None and pg_before is not None else None
+            ),
         },
     )
 
@@ -328,7 +330,9 @@ def _wait_for_daemons(instance: dg.DagsterInstance, daemon: subprocess.Popen[byt
         time.sleep(0.2)
 
 
-def _wait_for(instance: dg.DagsterInstance, run_ids: list[str], daemon: subprocess.Popen[bytes]) -> list:
+def _wait_for(
+    instance: dg.DagsterInstance, run_ids: list[str], daemon: subprocess.Popen[bytes]
+) -> Sequence[dg.RunRecord]:
     deadline = time.monotonic() + FLEET_TIMEOUT_S
     while True:
         records = instance.get_run_records(dg.RunsFilter(run_ids=run_ids))

@@ -64,6 +64,7 @@ def timed_sync(
     with measured() as m:
         outcome = env.sync(name, concurrency=concurrency, full_refresh=full_refresh)
     stats = env.sim.admin.stats()
+    assert outcome.run_id is not None, "an in-process run always has an id"
     meta = env.step_metadata(outcome.run_id)
     exports = meta.get(EXPORTS_KEY, {})
     listed = int(meta.get("zuora/workflow_pages", {}).get("workflows_listed", 0))
@@ -196,7 +197,7 @@ def full(env: BenchEnv, scale: float, repeat: int, baseline: Baseline) -> tuple[
             **commands.extra(),
         },
     )
-    return result, FullState(tenant=tenant.name, customer=runs and name, workflows=workflows)
+    return result, FullState(tenant=tenant.name, customer=name, workflows=workflows)
 
 
 def incremental(env: BenchEnv, state: FullState, repeat: int, baseline: Baseline) -> ScenarioResult:

@@ -166,7 +166,8 @@ def resolved(channels: AlertChannels) -> AlertChannels:
 class Message(Protocol):
     """What a channel sends: a subject, a text for email, a JSON payload for the webhook."""
 
-    customer: str
+    @property
+    def customer(self) -> str: ...
 
     @property
     def subject(self) -> str: ...

@@ -78,7 +78,7 @@ def build_partitions_sensor(
         warehouse: WarehouseResource = getattr(context.resources, options.warehouse_key)
         with warehouse.engine().connect() as conn:
             all_customers = customers.list_all(conn)
-        existing = set(context.instance.get_dynamic_partitions(partitions.name))
+        existing = set(context.instance.get_dynamic_partitions(options.partitions_name))
         add, drop, runs, cursor = plan(all_customers, existing, context.cursor)
         requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
         if add:

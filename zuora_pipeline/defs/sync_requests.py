@@ -169,7 +169,7 @@ def build_sync_requests_sensor(
         to_make = dict(lost)
         if idle:
             return dg.SensorResult()
-        partitions = list(context.instance.get_dynamic_partitions(partitions_def.name))
+        partitions = list(context.instance.get_dynamic_partitions(options.partitions_name))
         with write_transaction(engine) as conn:
             active = set(customers.names(conn, status=customers.ACTIVE))
             todo = plan(sync_requests.pending(conn), partitions, active, options.customers_per_run)

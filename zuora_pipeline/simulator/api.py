@@ -168,17 +168,18 @@ class WorkflowApi:
         if fault is not None:
             self.state.stats.faults_injected[fault.kind] += 1
         await self._latency(config)
-        reply = await self._fault_reply(fault, endpoint, raw_id, tenant, config, request)
-        if reply is None:
-            if endpoint == "list":
-                kind = fault.kind if fault is not None else None
-                reply = self._list(request, tenant, config, empty=kind == "empty", loop=kind == "loop")
-            elif endpoint == "get":
-                reply = self._get(raw_id, tenant, config)
-            elif endpoint == "export":
-                reply = self._export(request, raw_id, tenant)
-            else:
-                reply = self._versions(raw_id, tenant)
+        faulted = await self._fault_reply(fault, endpoint, raw_id, tenant, config, request)
+        if faulted is not None:
+            reply = faulted
+        elif endpoint == "list":
+            kind = fault.kind if fault is not None else None
+            reply = self._list(request, tenant, config, empty=kind == "empty", loop=kind == "loop")
+        elif endpoint == "get":
+            reply = self._get(raw_id, tenant, config)
+        elif endpoint == "export":
+            reply = self._export(request, raw_id, tenant)
+        else:
+            reply = self._versions(raw_id, tenant)
         mode = fault.kind if fault is not None and _cuts_the_body(fault.kind, reply.status) else "normal"
         await self._send(send, request, endpoint, reply, extra, mode)
 

@@ -92,7 +92,7 @@ def refresh_search_text(conn: sa.Connection, workflow_ids: Sequence[int]) -> Non
     tasks). Public for writers of ``tasks`` other than the extraction (the bench plants hits)."""
     ids = list(workflow_ids)
     text = sa.literal_column(task_search_text("tasks."), type_=sa.Text)
-    separator = sa.literal_column("' '")
+    separator: sa.ColumnElement[str] = sa.literal_column("' '")
     joined = (
         sa.func.string_agg(text, separator)
         if conn.dialect.name == "postgresql"

@@ -23,6 +23,7 @@ def parse_zuora_datetime(value: object) -> datetime | None:
     """
     if value is None:
         return None
+    dt: datetime | None
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):

@@ -329,4 +329,5 @@ def export_task_ids(data: object, *, workflow_id: object, **kw: Any) -> list[int
         _STRICT_EXPORT.validate_python(data)
     except ValidationError:
         return [task.id for task in parse_export(data, workflow_id=workflow_id, **kw).tasks]
-    return [task["id"] for task in data.get("tasks") or ()]  # type: ignore[union-attr]
+    assert isinstance(data, dict)  # the strict schema accepted it: an object with a tasks array
+    return [task["id"] for task in data.get("tasks") or ()]

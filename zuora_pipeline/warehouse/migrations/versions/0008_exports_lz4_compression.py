@@ -33,7 +33,7 @@ def _lz4_available(bind: sa.engine.Connection) -> bool:
     enumvals = bind.execute(
         sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
     ).scalar()
-    return bool(enumvals) and "lz4" in enumvals
+    return bool(enumvals) and "lz4" in str(enumvals)
 
 
 def _set_compression(method: str) -> None:
