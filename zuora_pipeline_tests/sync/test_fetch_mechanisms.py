@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from zuora_pipeline.sync import fetch
+from zuora_pipeline.sync.fetch import EXPORT_WINDOW
 from zuora_pipeline.warehouse import raw
-from zuora_pipeline.zuora.client import EXPORT_WINDOW
 from zuora_pipeline.zuora.results import WorkflowExport
 
 CAP = 4
