@@ -200,7 +200,7 @@ class Fetch:
         self._walk = client.page_walk()
         self._want: tuple[int, str] | None = None  # the page the walk takes next
         self._ahead = stored.listing_length is not None
-        self._expected_pages = math.ceil((stored.listing_length or 0) / client.settings.page_length) + 1
+        self._expected_pages = max(1, math.ceil((stored.listing_length or 0) / client.settings.page_length)) + 1
         self._requested_ahead = 0  # the highest page number requested ahead
         self._ahead_in_flight = 0
         self._ends_at: int | None = None  # the first page known to end the listing
@@ -239,9 +239,9 @@ class Fetch:
     # -- the fetch's thread ----------------------------------------------------------------------
 
     def run(self) -> FetchResult:
-        for thread in self._threads:
-            thread.start()
         try:
+            for thread in self._threads:
+                thread.start()
             self._submit(_Job(_Kind.TOKEN))
             while not self._finished():
                 event = self._next_event()
@@ -265,7 +265,8 @@ class Fetch:
 
     def _check_cancel(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
-            raise Interrupted(f"customer {self._client.customer!r}: the fetch was cancelled; nothing was written")
+            customer = self._client.customer
+            raise Interrupted(f"customer {customer!r}: the fetch was stopped on request; nothing was published")
 
     def _next_event(self) -> _Done | _Written | None:
         """The next event, or None after a tick (to look at the cancel event and the pass timer)."""

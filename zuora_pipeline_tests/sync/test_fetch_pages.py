@@ -1,7 +1,7 @@
-"""Page walks that fetch pages ahead (``expected_workflows`` given): the same guarantees as the
-sequential walk (loops, repeated ids, a foreign origin, a changed listing, the page cap), a
-complete listing whatever the listing's length since the last sync, and a fallback to following
-``next_page`` one by one when it is not page-number pagination."""
+"""Fetches that request pages ahead of the walk (a stored listing's length known): the same
+guarantees as the sequential walk (loops, repeated ids, a foreign origin, a changed listing, the
+page cap), a complete listing whatever the listing's length since the last sync, and a fallback to
+following ``next_page`` one by one when it is not page-number pagination."""
 
 import threading
 from collections.abc import Callable
@@ -16,14 +16,20 @@ from zuora_pipeline.zuora import (
     ZuoraListingChangedError,
     ZuoraPaginationError,
 )
+from zuora_pipeline_tests.zuora.fakes import BASE, FakeZuora, list_item, make_client
+from zuora_pipeline_tests.zuora.test_client_pagination import page, pages_fault
 
-from .fakes import BASE, FakeZuora, list_item, make_client
-from .test_client_pagination import page, pages_fault
+from .fetching import fetch_threads, listed_ids, new_fetch
 
 
 def walk(fake: FakeZuora, expected: int, **settings: Any) -> list[int]:
     with make_client(fake, settings=ClientSettings(**settings)) as client:
-        return [item.id for p in client.iter_workflow_pages(expected_workflows=expected) for item in p.items]
+        fetch, _ = new_fetch(client, expected=expected)
+        try:
+            fetch.run()
+        finally:
+            assert fetch_threads("acme") == []
+    return listed_ids(fetch)
 
 
 def list_requests(fake: FakeZuora) -> list[httpx.URL]:
@@ -182,6 +188,6 @@ def test_bad_credentials_cost_one_token_request_not_one_per_page() -> None:
     fake = FakeZuora(workflows=500)
     with make_client(fake, secret="wrong", settings=ClientSettings(page_length=10)) as client:
         with pytest.raises(ZuoraAuthenticationError):
-            list(client.iter_workflow_pages(expected_workflows=500))
+            new_fetch(client, expected=500)[0].run()
     assert fake.count("/oauth/token") == 1
     assert list_requests(fake) == []
