@@ -195,15 +195,18 @@ class Fetch:
         self._listed: set[int] = set()
 
         # The walk. With a stored listing, the pages it implies (and one more: a listing that grew
-        # by a page costs no round) are requested at once, a cap's worth at a time, and past them a
-        # cap's worth ahead of the walk; nothing past a page that ended the listing or failed.
+        # by a page costs no round) are requested at once, and past them a cap's worth ahead of
+        # the walk; nothing past a page that ended the listing or failed.
         self._walk = client.page_walk()
         self._want: tuple[int, str] | None = None  # the page the walk takes next
         self._ahead = stored.listing_length is not None
         self._expected_pages = max(1, math.ceil((stored.listing_length or 0) / client.settings.page_length)) + 1
         self._requested_ahead = 0  # the highest page number requested ahead
-        self._ahead_in_flight = 0
-        self._ends_at: int | None = None  # the first page known to end the listing
+        # The last page worth requesting ahead, shared with the workers (so locked): lowered when
+        # a page ends the listing or the walk stops taking pages requested ahead, and read by a
+        # worker before it sends one (a page queued past it is dropped unsent).
+        self._ahead_limit = client.settings.max_pages
+        self._ahead_limit_lock = threading.Lock()
         self._arrived: dict[int, _Done] = {}  # pages finished, not yet taken by the walk
         self._following = False  # a page requested by following next_page is in flight
         self._walked = False
@@ -352,25 +355,29 @@ class Fetch:
             return
         walked = self._walk.accepted
         horizon = self._expected_pages if walked < self._expected_pages else walked + self._cap
-        if self._ends_at is not None:
-            horizon = min(horizon, self._ends_at)
-        horizon = min(horizon, self._client.settings.max_pages)
-        while self._requested_ahead < horizon and self._ahead_in_flight < self._cap:
+        horizon = min(horizon, self._worth_ahead())
+        while self._requested_ahead < horizon:
             self._requested_ahead += 1
             number = self._requested_ahead
             self._submit(_Job(_Kind.PAGE, number, self._client.page_url(number), ahead=True))
-            self._ahead_in_flight += 1
+
+    def _worth_ahead(self) -> int:
+        with self._ahead_limit_lock:
+            return self._ahead_limit
+
+    def _limit_ahead(self, last: int) -> None:
+        with self._ahead_limit_lock:
+            self._ahead_limit = min(self._ahead_limit, last)
 
     def _page_arrived(self, done: _Done) -> None:
         job = done.job
         if job.ahead:
-            self._ahead_in_flight -= 1
             if not self._ahead or self._walked:
                 return  # past the end, or the walk follows next_page now: dropped
             page = done.value
             if done.error is not None or (isinstance(page, FetchedPage) and not page.continues):
                 # Nothing is worth requesting past a page that ended the listing or failed.
-                self._ends_at = job.key if self._ends_at is None else min(self._ends_at, job.key)
+                self._limit_ahead(job.key)
         else:
             self._following = False
         self._arrived[job.key] = done
@@ -384,6 +391,7 @@ class Fetch:
             if self._ahead and not same_page(url, self._client.page_url(number)):
                 # A cursor, another page length, a loop: follow next_page one page at a time.
                 self._ahead = False
+                self._limit_ahead(0)
                 self._arrived.clear()
             if not self._ahead and number not in self._arrived:
                 if not self._following:
@@ -430,6 +438,7 @@ class Fetch:
     def _walk_over(self) -> None:
         """The listing is complete: check that each stored workflow missing from it is gone."""
         self._walked = True
+        self._limit_ahead(0)
         self._arrived.clear()
         for zuora_id in sorted(self._stored.live - self._listed):
             self._submit(_Job(_Kind.CHECK, zuora_id))
@@ -505,6 +514,8 @@ class Fetch:
             _, _, job = self._jobs.get()
             if job is None or halt.is_set():
                 return
+            if job.ahead and job.key > self._worth_ahead():
+                continue
             try:
                 value: object
                 if job.kind is _Kind.TOKEN:

@@ -238,10 +238,13 @@ class ZuoraClient:
 
     # -- one HTTP exchange -----------------------------------------------------------------------
 
-    def _exchange(self, kind: str, request: httpx.Request) -> tuple[httpx.Response | Exception, int]:
+    def _exchange(
+        self, kind: str, endpoint: str, request: httpx.Request, cancel: threading.Event | None
+    ) -> tuple[httpx.Response | Exception, int]:
         """Send under a limiter slot, reading the whole body inside it. Returns the response or the
         transport exception (for the retry loop to judge) and the limiter epoch of the request."""
         with self._limiter.slot() as epoch:
+            self._check_cancel(cancel, endpoint)  # the wait for a slot may have outlasted the caller
             self.metrics.observe_in_flight(self._limiter.in_flight)
             started = time.perf_counter()
             try:
@@ -287,7 +290,7 @@ class ZuoraClient:
             token = self._token(stale, cancel) if bearer else None
             stale = None
             access = token.access_token if token is not None else None
-            outcome, epoch = self._exchange(kind, build(access))
+            outcome, epoch = self._exchange(kind, endpoint, build(access), cancel)
             server_wait: float | None = None
             if isinstance(outcome, httpx.Response):
                 status = outcome.status_code

@@ -4,6 +4,7 @@ page cap), a complete listing whatever the listing's length since the last sync,
 following ``next_page`` one by one when it is not page-number pagination."""
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,15 @@ def test_nothing_is_requested_past_the_page_that_ended_the_listing() -> None:
     # Pages 1-3 once each, and at most the one page fetched ahead of the expectation.
     numbers = sorted(int(u.params["page"]) for u in list_requests(fake))
     assert numbers in ([1, 2, 3], [1, 2, 3, 4])
+
+
+def test_pages_queued_past_the_end_are_never_requested() -> None:
+    fake = FakeZuora(workflows=200)
+    fake.on_request = lambda r: time.sleep(0.005) if r.url.path == "/workflows" else None
+    assert walk(fake, expected=5_000, page_length=10, concurrency=4) == list(range(1, 201))
+    # The stored listing implied 501 pages, all queued at once; past page 20 only the pages
+    # already in flight when the end was seen were sent.
+    assert len(list_requests(fake)) <= 20 + 2 * 4
 
 
 def test_next_page_loop_detected_before_requesting_again() -> None:
