@@ -51,6 +51,7 @@ from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import (
     FetchedPage,
     WorkflowExport,
+    WorkflowPage,
     ZuoraAuthenticationError,
     ZuoraClient,
     ZuoraError,
@@ -385,7 +386,9 @@ class Fetch:
 
     def _take_pages(self) -> None:
         """Take the pages the walk can take, in order; request the next one by following next_page
-        once the listing is not page-number pagination as we know it."""
+        once the listing is not page-number pagination as we know it. The next page is requested
+        before the pages taken are read for exports: it need not wait for that."""
+        taken: list[WorkflowPage] = []
         while self._want is not None:
             number, url = self._want
             if self._ahead and not same_page(url, self._client.page_url(number)):
@@ -397,20 +400,22 @@ class Fetch:
                 if not self._following:
                     self._submit(_Job(_Kind.PAGE, number, url))
                     self._following = True
-                return
+                break
             done = self._arrived.pop(number, None)
             if done is None:
-                return  # requested ahead, not here yet
+                break  # requested ahead, not here yet
             if done.error is not None:
                 raise done.error
             assert isinstance(done.value, FetchedPage)
-            self._accept(done.value)
+            taken.append(self._walk.accept(done.value))
             self._want = self._walk.next_request()
-            if self._want is None:
-                self._walk_over()
+        for page in taken:
+            self._read(page)
+        if self._want is None and not self._walked:
+            self._walk_over()
 
-    def _accept(self, fetched: FetchedPage) -> None:
-        page = self._walk.accept(fetched)
+    def _read(self, page: WorkflowPage) -> None:
+        """Keep a page for publishing, count its entries, queue the exports that changed."""
         self.pages.append(
             raw.RawPage(
                 page_number=page.number,
