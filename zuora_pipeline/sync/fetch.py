@@ -50,6 +50,7 @@ from zuora_pipeline.warehouse.customers import Customer
 from zuora_pipeline.warehouse.transactions import write_transaction
 from zuora_pipeline.zuora import (
     FetchedPage,
+    RequestCancelled,
     WorkflowExport,
     WorkflowPage,
     ZuoraAuthenticationError,
@@ -128,10 +129,9 @@ class _Kind(enum.IntEnum):
     """What a worker does, ordered by priority: a page unlocks exports, and a vanished workflow
     that still exists fails the fetch, so neither waits behind the queued exports."""
 
-    TOKEN = 0
-    PAGE = 1
-    CHECK = 2
-    EXPORT = 3
+    PAGE = 0
+    CHECK = 1
+    EXPORT = 2
 
 
 @dataclass(frozen=True)
@@ -234,19 +234,29 @@ class Fetch:
         self._order = itertools.count()  # first in, first out within a priority
         self._batches: queue.Queue[list[raw.RawExport] | None] = queue.Queue()
         self._halt = threading.Event()  # every thread stops; the client's retry waits end
-        name = client.customer
         self._threads = [
-            threading.Thread(target=self._work, name=f"fetch-{name}-worker-{n}", daemon=True) for n in range(cap)
+            threading.Thread(target=self._work, name=f"fetch-{client.customer}-worker-{n}", daemon=True)
+            for n in range(cap)
         ]
-        self._threads.append(threading.Thread(target=self._stage, name=f"fetch-{name}-writer", daemon=True))
+        self._threads.append(threading.Thread(target=self._stage, name=f"fetch-{client.customer}-writer", daemon=True))
 
     # -- the fetch's thread ----------------------------------------------------------------------
 
     def run(self) -> FetchResult:
         try:
+            # The token first, on this thread: pages requested together would otherwise each ask
+            # for it, and bad credentials must cost Zuora one token request, not one per page.
+            try:
+                self._client.authenticate(cancel=self._cancel)
+            except RequestCancelled:
+                raise self._interrupted() from None
+            self._want = self._walk.next_request()
+            self._take_pages()
+            self._keep_going()
+            # The threads start once the first requests are queued: each takes one at once, so
+            # those requests are on their way while the others start.
             for thread in self._threads:
                 thread.start()
-            self._submit(_Job(_Kind.TOKEN))
             while not self._finished():
                 event = self._next_event()
                 if isinstance(event, _Done):
@@ -269,8 +279,11 @@ class Fetch:
 
     def _check_cancel(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
-            customer = self._client.customer
-            raise Interrupted(f"customer {customer!r}: the fetch was stopped on request; nothing was published")
+            raise self._interrupted()
+
+    def _interrupted(self) -> Interrupted:
+        customer = self._client.customer
+        return Interrupted(f"customer {customer!r}: the fetch was stopped on request; nothing was published")
 
     def _next_event(self) -> _Done | _Written | None:
         """The next event, or None after a tick (to look at the cancel event and the pass timer)."""
@@ -335,12 +348,7 @@ class Fetch:
 
     def _done(self, done: _Done) -> None:
         kind = done.job.kind
-        if kind is _Kind.TOKEN:
-            if done.error is not None:
-                raise done.error
-            self._want = self._walk.next_request()
-            self._take_pages()
-        elif kind is _Kind.PAGE:
+        if kind is _Kind.PAGE:
             self._page_arrived(done)
         elif kind is _Kind.EXPORT:
             self._exports_in_flight -= 1
@@ -523,10 +531,7 @@ class Fetch:
                 continue
             try:
                 value: object
-                if job.kind is _Kind.TOKEN:
-                    client.authenticate(cancel=halt)
-                    value = None
-                elif job.kind is _Kind.PAGE:
+                if job.kind is _Kind.PAGE:
                     value = client.list_page(job.key, job.url, cancel=halt)
                 elif job.kind is _Kind.EXPORT:
                     value = client.export_workflow(job.key, cancel=halt)
@@ -555,8 +560,12 @@ class Fetch:
             self._jobs.put((-1, next(self._order), None))
         self._batches.put(None)
         for thread in self._threads:
-            if thread.is_alive():
+            try:
                 thread.join()
+            except RuntimeError:
+                # Not started: the fetch failed before its threads started (or Ctrl-C cut a
+                # start short: that thread finds the fetch halted and ends at once by itself).
+                pass
 
 
 def _stored_state(conn: sa.Connection, customer_id: int) -> Stored:

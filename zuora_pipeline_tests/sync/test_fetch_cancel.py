@@ -75,6 +75,39 @@ def test_cancel_ends_the_fetch_through_the_clients_retry_waits() -> None:
     assert fake.count("/export") <= exports_before + 4
 
 
+def test_cancel_ends_the_wait_for_a_token() -> None:
+    """The token is asked for on the fetch's own thread before anything else: a cancel ends
+    its retry wait too."""
+    fake = FakeZuora(workflows=30)
+    asked = threading.Event()
+
+    def throttle(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path != "/oauth/token":
+            return None
+        asked.set()
+        return httpx.Response(429, headers={"Retry-After": "120"})
+
+    fake.add_fault(throttle)
+    cancel = threading.Event()
+    with ZuoraClient(
+        BASE,
+        CLIENT_ID,
+        SECRET,
+        customer="acme",
+        transport=httpx.MockTransport(fake.handler),
+        token_cache=TokenCache(),
+    ) as client:
+        the_fetch, _ = new_fetch(client, expected=30, cancel=cancel)
+        thread, raised = in_thread(the_fetch.run)
+        assert asked.wait(10)
+        cancel.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the fetch did not stop on cancel"
+    assert len(raised) == 1 and isinstance(raised[0], Interrupted), raised
+    assert fake.count("/oauth/token") == 1 and fake.count("/workflows") == 0
+    assert fetch_threads("acme") == []
+
+
 def test_cancel_during_the_download_stops_every_thread() -> None:
     fake = FakeZuora(workflows=500)
     cancel = threading.Event()
