@@ -3,7 +3,7 @@
 Every request takes at least one L and at most C run at once. A first sync (no stored listing)
 walks the pages one after another (each needs the previous page's ``next_page``) while exports
 overlap the walk. A re-sync knows the last listing's length, so it requests all its pages at once
-(zuora/pages_ahead.py).
+(sync/fetch.py).
 """
 
 from __future__ import annotations

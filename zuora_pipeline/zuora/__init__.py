@@ -1,4 +1,5 @@
-"""Zuora Workflow API client: OAuth token cache, retries, bounded concurrency, pagination, exports.
+"""Zuora Workflow API client: OAuth token cache, single requests with one retry loop, bounded
+concurrency, the page walk and its guards.
 
 No Dagster, no SQL, no other project package: this layer only speaks HTTP to Zuora.
 """
@@ -37,8 +38,9 @@ from .models import (
     WorkflowListItem,
     WorkflowListPage,
 )
-from .results import ExportOutcome, WorkflowExport, WorkflowPage
-from .retry import parse_retry_after
+from .pagination import PageWalk
+from .results import FetchedPage, WorkflowExport, WorkflowPage
+from .retry import RequestCancelled, parse_retry_after
 from .settings import ClientSettings
 from .urls import ZUORA_REST_HOSTS, check_base_url, parse_allowed_hosts
 
@@ -51,13 +53,15 @@ __all__ = [
     "ClientMetrics",
     "ClientSettings",
     "ExportModel",
-    "ExportOutcome",
     "ExportTask",
     "ExportWorkflow",
+    "FetchedPage",
     "Handling",
     "InactiveVersion",
     "Linkage",
+    "PageWalk",
     "Pagination",
+    "RequestCancelled",
     "TokenCache",
     "TokenResponse",
     "UnsafeBaseUrlError",

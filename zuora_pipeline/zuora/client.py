@@ -1,25 +1,28 @@
-"""ZuoraClient: OAuth, retries, bounded concurrency, page walks and exports over one httpx pool.
+"""ZuoraClient: single requests to Zuora's Workflow API and the sequential page walk.
 
-The caller (Dagster assets, the CLI) is synchronous, so this is a sync httpx.Client (thread-safe,
-keep-alive pool) plus a thread pool for concurrent exports. Every HTTP request (token, list, get,
-export) takes a slot of one ConcurrencyLimiter, so the client never has more than
-`settings.concurrency` requests in flight, whatever mix of listing and exporting is running.
+The requests: a token, one list page (by number or URL), one workflow, one export. Each goes
+through one retry loop (`_request`): transport errors, 429 (waiting as Retry-After or
+RateLimit-Reset say), and 5xx are tried again with backoff within the client's attempts and retry
+budget, a 401 gets a new token and is replayed once, and a malformed list page or workflow is asked
+for again. A caller's ``cancel`` event ends a wait between attempts at once and allows no further
+attempt (RequestCancelled).
+
+The client starts no threads. It is safe to share between threads (a sync httpx.Client with a
+keep-alive pool), and every HTTP request takes a slot of one ConcurrencyLimiter, so the client never
+has more than `settings.concurrency` requests in flight, whatever mix of requests its callers run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from functools import partial
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -42,17 +45,24 @@ from .errors import (
 from .limiter import ConcurrencyLimiter
 from .metrics import ClientMetrics
 from .models import TokenResponse, WorkflowListItem, export_task_ids, parse_list_item, parse_model
-from .pages_ahead import FetchedPage, PagesAhead
-from .pagination import PageWalkGuard
-from .results import ExportOutcome, WorkflowExport, WorkflowPage
-from .retry import RETRYABLE_STATUS, Backoff, RetryBudget, Sleep, parse_ratelimit_reset, parse_retry_after
+from .pagination import PageWalk
+from .results import FetchedPage, WorkflowExport, WorkflowPage
+from .retry import (
+    RETRYABLE_STATUS,
+    Backoff,
+    RequestCancelled,
+    RetryBudget,
+    Sleep,
+    parse_ratelimit_reset,
+    parse_retry_after,
+)
 from .settings import ClientSettings
-from .urls import check_base_url, resolve_next_page, url_path
+from .urls import check_base_url, url_path
 
 USER_AGENT = "zuora-pipeline/0.1 (+httpx)"
-# Exports submitted ahead of the consumer, as a multiple of the concurrency (see export_workflows).
-EXPORT_WINDOW = 2
 REDACTED = "[REDACTED]"
+
+T = TypeVar("T")
 
 # Transport failures worth another try: the request may never have reached Zuora, or the answer
 # was lost on the way back (all our calls are reads, or the idempotent token grant).
@@ -139,7 +149,7 @@ class ZuoraClient:
         settings: ClientSettings | None = None,
         transport: httpx.BaseTransport | None = None,
         token_cache: TokenCache | None = None,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -162,6 +172,7 @@ class ZuoraClient:
         self._limiter = ConcurrencyLimiter(s.concurrency, adaptive=s.adaptive_concurrency)
         self._backoff = Backoff(base=s.backoff_base, cap=s.backoff_max, max_retry_wait=s.max_retry_wait, rng=rng)
         self._budget = RetryBudget(s.retry_budget_s, clock=clock)
+        # None: wall-clock waits, which a caller's cancel event ends early; tests pass a fake clock.
         self._sleep = sleep
         self._http = httpx.Client(
             transport=transport,
@@ -220,10 +231,13 @@ class ZuoraClient:
 
     # -- one HTTP exchange -----------------------------------------------------------------------
 
-    def _exchange(self, kind: str, request: httpx.Request) -> tuple[httpx.Response | Exception, int]:
+    def _exchange(
+        self, kind: str, endpoint: str, request: httpx.Request, cancel: threading.Event | None
+    ) -> tuple[httpx.Response | Exception, int]:
         """Send under a limiter slot, reading the whole body inside it. Returns the response or the
         transport exception (for the retry loop to judge) and the limiter epoch of the request."""
         with self._limiter.slot() as epoch:
+            self._check_cancel(cancel, endpoint)  # the wait for a slot may have outlasted the caller
             self.metrics.observe_in_flight(self._limiter.in_flight)
             started = time.perf_counter()
             try:
@@ -244,21 +258,95 @@ class ZuoraClient:
             self.metrics.record_request(kind, response.status_code, time.perf_counter() - started, nbytes)
             return response, epoch
 
-    def _wait_or_give_up(self, failures: int, wait: float, reason: str, give_up: Callable[[], ZuoraError]) -> None:
-        """Sleep before the next attempt, or raise if attempts or the client's retry budget ran out."""
+    # -- the retry loop --------------------------------------------------------------------------
+
+    def _request(
+        self,
+        kind: str,
+        endpoint: str,
+        build: Callable[[str | None], httpx.Request],
+        decode: Callable[[httpx.Response], T],
+        *,
+        bearer: bool = True,
+        malformed_retried: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> T:
+        """Send ``build(token)`` until ``decode`` accepts a success, retrying what may pass on
+        another attempt: transport errors, 429, 5xx, a 401 once (with a new token), and a malformed
+        body if ``malformed_retried``. ``bearer``: the request carries the cached bearer token
+        (every request but the token's own)."""
+        failures = 0
+        refreshed = False
+        stale: CachedToken | None = None
+        while True:
+            self._check_cancel(cancel, endpoint)
+            token = self._token(stale, cancel) if bearer else None
+            stale = None
+            access = token.access_token if token is not None else None
+            outcome, epoch = self._exchange(kind, endpoint, build(access), cancel)
+            server_wait: float | None = None
+            if isinstance(outcome, httpx.Response):
+                status = outcome.status_code
+                if outcome.is_success:
+                    self._limiter.succeeded()
+                    try:
+                        return decode(outcome)
+                    except ZuoraMalformedResponseError as exc:
+                        # A proxy's error page or a truncated body is usually gone on the next
+                        # request; one that persists through the attempts is raised as it is.
+                        if not malformed_retried:
+                            raise
+                        failures += 1
+                        wait = self._backoff.exponential(failures)
+                        self._wait_or_give_up(failures, wait, "malformed", partial(_persisted, exc, failures), cancel)
+                        continue
+                if status == 401 and token is not None and not refreshed:
+                    # Zuora's advice: on 401 get a new token and retry once.
+                    refreshed = True
+                    stale = token
+                    self.metrics.record_refresh()
+                    continue
+                if status not in RETRYABLE_STATUS:
+                    raise self._refusal(outcome, endpoint, access)
+                failures += 1
+                reason = str(status)
+                if status == 429:
+                    self._limiter.throttled(epoch)
+                    server_wait = parse_retry_after(outcome.headers.get("Retry-After"))
+                    if server_wait is None:
+                        server_wait = parse_ratelimit_reset(outcome.headers.get("RateLimit-Reset"))
+                    wait = self._backoff.throttled(failures, server_wait)
+                else:
+                    wait = self._backoff.exponential(failures)
+            else:
+                failures += 1
+                reason = _transport_reason(outcome)
+                wait = self._backoff.exponential(failures)
+            give_up = partial(self._transient_error, outcome, endpoint, failures, server_wait, access)
+            self._wait_or_give_up(failures, wait, reason, give_up, cancel)
+
+    def _check_cancel(self, cancel: threading.Event | None, endpoint: str) -> None:
+        if cancel is not None and cancel.is_set():
+            raise RequestCancelled(f"customer {self.customer!r}: {endpoint} cancelled")
+
+    def _wait_or_give_up(
+        self,
+        failures: int,
+        wait: float,
+        reason: str,
+        give_up: Callable[[], ZuoraError],
+        cancel: threading.Event | None,
+    ) -> None:
+        """Wait before the next attempt, or raise if attempts or the client's retry budget ran out."""
         if failures >= self.settings.max_attempts or not self._budget.take(wait):
             raise give_up()
         self.metrics.record_retry(reason, wait)
-        self._sleep(wait)
-
-    def _retry_wait(self, response: httpx.Response, failures: int, epoch: int) -> tuple[float, float | None]:
-        if response.status_code == 429:
-            self._limiter.throttled(epoch)
-            server_wait = parse_retry_after(response.headers.get("Retry-After"))
-            if server_wait is None:
-                server_wait = parse_ratelimit_reset(response.headers.get("RateLimit-Reset"))
-            return self._backoff.throttled(failures, server_wait), server_wait
-        return self._backoff.exponential(failures), None
+        if self._sleep is not None:
+            self._sleep(wait)
+        elif cancel is not None:
+            cancel.wait(wait)
+        else:
+            time.sleep(wait)
 
     def _transient_error(
         self,
@@ -288,6 +376,34 @@ class ZuoraClient:
             )
         return self._err(ZuoraServerError, f"{endpoint} returned HTTP {status} {tries}: {detail}", endpoint, status)
 
+    def _refusal(self, response: httpx.Response, endpoint: str, token: str | None) -> ZuoraError:
+        """The error of an answer no retry can change; ``token`` is the bearer token the request
+        carried, None for the token request itself."""
+        status = response.status_code
+        detail = self._body_message(response, token)
+        if token is None:
+            # The token endpoint: any such answer means the credentials (or the host) are wrong.
+            return self._auth_error(f"HTTP {status} from {endpoint}: {detail}", status)
+        if status == 401:
+            err = self._auth_error(f"{endpoint} still returned HTTP 401 after a token refresh: {detail}", 401)
+            err.endpoint = endpoint
+            return err
+        if status == 404:
+            message = f"{endpoint} returned HTTP 404 (not found): {detail}"
+            return self._err(ZuoraNotFoundError, message, endpoint, status)
+        if 300 <= status < 400:
+            where = self._scrub(response.headers.get("Location", "?"), token)
+            return self._err(
+                ZuoraRequestError,
+                f"{endpoint} redirected (HTTP {status}) to {excerpt(where, 120)}; redirects are not followed",
+                endpoint,
+                status,
+            )
+        if status >= 500:
+            return self._err(ZuoraServerError, f"{endpoint} returned HTTP {status}: {detail}", endpoint, status)
+        hint = " (does the API user have the Workflow permission?)" if status == 403 else ""
+        return self._err(ZuoraRequestError, f"{endpoint} returned HTTP {status}{hint}: {detail}", endpoint, status)
+
     # -- OAuth ---------------------------------------------------------------------------------
 
     def _auth_error(self, detail: str, status: int | None) -> ZuoraAuthenticationError:
@@ -300,12 +416,12 @@ class ZuoraClient:
             status=status,
         )
 
-    def _fetch_token(self) -> TokenResponse:
+    def _fetch_token(self, cancel: threading.Event | None = None) -> TokenResponse:
         """POST /oauth/token with the form fields (no Authorization header)."""
         endpoint = "POST /oauth/token"
-        failures = 0
-        while True:
-            request = self._http.build_request(
+
+        def build(_token: str | None) -> httpx.Request:
+            return self._http.build_request(
                 "POST",
                 f"{self.base_url}/oauth/token",
                 data={
@@ -314,127 +430,64 @@ class ZuoraClient:
                     "grant_type": "client_credentials",
                 },
             )
-            outcome, epoch = self._exchange("token", request)
-            if isinstance(outcome, httpx.Response) and outcome.is_success:
-                try:
-                    data = json.loads(outcome.content)
-                except ValueError:
-                    data = None
-                if not isinstance(data, dict) or not data.get("access_token"):
-                    # No excerpt: the body may hold a token.
-                    raise self._err(
-                        ZuoraMalformedResponseError,
-                        f"{endpoint} returned HTTP {outcome.status_code} without an access_token",
-                        endpoint,
-                        outcome.status_code,
-                    )
-                try:
-                    token = TokenResponse.model_validate(data)
-                except ValidationError as exc:
-                    # Name the field only: pydantic's message would quote the input (the token).
-                    field = ".".join(str(p) for p in exc.errors(include_input=False)[0]["loc"])
-                    raise self._err(
-                        ZuoraMalformedResponseError,
-                        f"{endpoint} returned an unusable token response (field {field!r})",
-                        endpoint,
-                        outcome.status_code,
-                    ) from None
-                self.metrics.record_token()
-                self._limiter.succeeded()
-                return token
-            if isinstance(outcome, httpx.Response) and outcome.status_code not in RETRYABLE_STATUS:
-                # Any other answer means the credentials (or the host) are wrong; retrying cannot help.
-                raise self._auth_error(
-                    f"HTTP {outcome.status_code} from {endpoint}: {self._body_message(outcome)}", outcome.status_code
+
+        def decode(response: httpx.Response) -> TokenResponse:
+            try:
+                data = json.loads(response.content)
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or not data.get("access_token"):
+                # No excerpt: the body may hold a token.
+                raise self._err(
+                    ZuoraMalformedResponseError,
+                    f"{endpoint} returned HTTP {response.status_code} without an access_token",
+                    endpoint,
+                    response.status_code,
                 )
-            failures += 1
-            if isinstance(outcome, Exception):
-                wait, server_wait, reason = self._backoff.exponential(failures), None, _transport_reason(outcome)
-            else:
-                (wait, server_wait), reason = self._retry_wait(outcome, failures, epoch), str(outcome.status_code)
-            self._wait_or_give_up(
-                failures, wait, reason, partial(self._transient_error, outcome, endpoint, failures, server_wait, None)
-            )
+            try:
+                token = TokenResponse.model_validate(data)
+            except ValidationError as exc:
+                # Name the field only: pydantic's message would quote the input (the token).
+                field = ".".join(str(p) for p in exc.errors(include_input=False)[0]["loc"])
+                raise self._err(
+                    ZuoraMalformedResponseError,
+                    f"{endpoint} returned an unusable token response (field {field!r})",
+                    endpoint,
+                    response.status_code,
+                ) from None
+            self.metrics.record_token()
+            return token
+
+        return self._request("token", endpoint, build, decode, bearer=False, cancel=cancel)
 
     def check_credentials(self) -> None:
         """One token request, past the shared token cache, raising ZuoraAuthenticationError if Zuora
         refuses the credentials: what `customers add` does before it saves a customer."""
         self._fetch_token()
 
-    def _token(self, stale: CachedToken | None = None) -> CachedToken:
+    def authenticate(self, *, cancel: threading.Event | None = None) -> None:
+        """Make sure the shared cache holds a token (one token request if it has none). Requests sent
+        together would otherwise each try for it, and bad credentials must cost Zuora one token
+        request, not one per request."""
+        self._token(None, cancel)
+
+    def _token(self, stale: CachedToken | None, cancel: threading.Event | None) -> CachedToken:
         token = self._tokens.get(
-            self._token_key, self._fetch_token, margin=self.settings.token_refresh_margin_s, stale=stale
+            self._token_key,
+            partial(self._fetch_token, cancel),
+            margin=self.settings.token_refresh_margin_s,
+            stale=stale,
         )
         self._secret.saw_token(token.access_token)
         return token
 
-    # -- authenticated calls -------------------------------------------------------------------
+    # -- bodies ----------------------------------------------------------------------------------
 
-    def _call(self, kind: str, url: str, *, endpoint: str, params: dict[str, str] | None = None) -> httpx.Response:
-        """GET with the bearer token: one refresh + replay on 401, retries on 429/5xx/transport errors."""
-        failures = 0
-        refreshed = False
-        stale: CachedToken | None = None
-        while True:
-            token = self._token(stale)
-            stale = None
-            request = self._http.build_request(
-                "GET", url, params=params, headers={"Authorization": f"Bearer {token.access_token}"}
-            )
-            outcome, epoch = self._exchange(kind, request)
-            if isinstance(outcome, httpx.Response):
-                status = outcome.status_code
-                if outcome.is_success:
-                    self._limiter.succeeded()
-                    return outcome
-                if status == 401:
-                    if refreshed:
-                        raise self._auth_error_for(endpoint, outcome, token)
-                    # Zuora's advice: on 401 get a new token and retry once.
-                    refreshed = True
-                    stale = token
-                    self.metrics.record_refresh()
-                    continue
-                if status not in RETRYABLE_STATUS:
-                    self._raise_for_status(outcome, endpoint, token.access_token)
-            failures += 1
-            if isinstance(outcome, Exception):
-                wait, server_wait, reason = self._backoff.exponential(failures), None, _transport_reason(outcome)
-            else:
-                (wait, server_wait), reason = self._retry_wait(outcome, failures, epoch), str(outcome.status_code)
-            self._wait_or_give_up(
-                failures,
-                wait,
-                reason,
-                partial(self._transient_error, outcome, endpoint, failures, server_wait, token.access_token),
-            )
+    def _get(self, url: str, params: dict[str, str] | None = None) -> Callable[[str | None], httpx.Request]:
+        def build(token: str | None) -> httpx.Request:
+            return self._http.build_request("GET", url, params=params, headers={"Authorization": f"Bearer {token}"})
 
-    def _auth_error_for(self, endpoint: str, response: httpx.Response, token: CachedToken) -> ZuoraAuthenticationError:
-        err = self._auth_error(
-            f"{endpoint} still returned HTTP 401 after a token refresh: "
-            f"{self._body_message(response, token.access_token)}",
-            401,
-        )
-        err.endpoint = endpoint
-        return err
-
-    def _raise_for_status(self, response: httpx.Response, endpoint: str, token: str) -> NoReturn:
-        status = response.status_code
-        detail = self._body_message(response, token)
-        if status == 404:
-            raise self._err(ZuoraNotFoundError, f"{endpoint} returned HTTP 404 (not found): {detail}", endpoint, status)
-        if 300 <= status < 400:
-            where = self._scrub(response.headers.get("Location", "?"), token)
-            raise self._err(
-                ZuoraRequestError,
-                f"{endpoint} redirected (HTTP {status}) to {excerpt(where, 120)}; redirects are not followed",
-                endpoint,
-                status,
-            )
-        if status >= 500:
-            raise self._err(ZuoraServerError, f"{endpoint} returned HTTP {status}: {detail}", endpoint, status)
-        hint = " (does the API user have the Workflow permission?)" if status == 403 else ""
-        raise self._err(ZuoraRequestError, f"{endpoint} returned HTTP {status}{hint}: {detail}", endpoint, status)
+        return build
 
     def _decode(self, response: httpx.Response, endpoint: str, what: str) -> dict[str, Any]:
         try:
@@ -446,52 +499,14 @@ class ZuoraClient:
         else:
             problem = "is not a JSON object"
         if not isinstance(data, dict):
-            body = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
-            raise self._err(
-                ZuoraMalformedResponseError,
-                f"{what} ({endpoint}) {problem}: {body!r}",
-                endpoint,
-                response.status_code,
-                body_excerpt=body,
-            )
+            raise self._malformed(response, endpoint, f"{what} ({endpoint}) {problem}")
         return data
 
-    def _page_shape(self, response: httpx.Response, body: dict[str, Any], endpoint: str, what: str) -> None:
-        raw_items = body.get("data")
-        if not isinstance(raw_items, list):
-            problem = "has no `data` array" if raw_items is None else "has a `data` that is not an array"
-            body_excerpt = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
-            raise self._err(
-                ZuoraMalformedResponseError,
-                f"{what} ({endpoint}) {problem}: {body_excerpt!r}",
-                endpoint,
-                response.status_code,
-                body_excerpt=body_excerpt,
-            )
-
-    def _get_json(
-        self,
-        kind: str,
-        url: str,
-        endpoint: str,
-        what: str,
-        shape: Callable[[httpx.Response, dict[str, Any], str, str], None] | None = None,
-    ) -> dict[str, Any]:
-        """GET and decode, asking again (with the client's backoff and budget) while the body is
-        malformed: a proxy's error page or a truncated body is usually gone on the next request.
-        A malformed body that persists through the attempts is raised as it is."""
-        failures = 0
-        while True:
-            response = self._call(kind, url, endpoint=endpoint)
-            try:
-                body = self._decode(response, endpoint, what)
-                if shape is not None:
-                    shape(response, body, endpoint, what)
-                return body
-            except ZuoraMalformedResponseError as exc:
-                failures += 1
-                wait = self._backoff.exponential(failures)
-                self._wait_or_give_up(failures, wait, "malformed", partial(_persisted, exc, failures))
+    def _malformed(self, response: httpx.Response, endpoint: str, message: str) -> ZuoraError:
+        body = excerpt(self._scrub(response.content.decode("utf-8", "replace")))
+        return self._err(
+            ZuoraMalformedResponseError, f"{message}: {body!r}", endpoint, response.status_code, body_excerpt=body
+        )
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -499,142 +514,67 @@ class ZuoraClient:
         """The URL of page ``number`` of GET /workflows at this client's page length."""
         return f"{self.base_url}/workflows?page={number}&page_length={self.settings.page_length}"
 
-    def _fetch_page(self, number: int, url: str) -> FetchedPage:
+    def list_page(self, number: int, url: str | None = None, *, cancel: threading.Event | None = None) -> FetchedPage:
+        """Page ``number`` of GET /workflows, from ``url`` (a checked ``next_page``) or by its number."""
+        url = url or self.page_url(number)
         endpoint = f"GET {url_path(url)}"
-        body = self._get_json("list", url, endpoint, f"list page {number}", self._page_shape)
-        items = [
-            parse_list_item(raw, customer=self.customer, endpoint=endpoint, what=f" (item {i + 1} of page {number})")
-            for i, raw in enumerate(body["data"])
-        ]
-        pagination = body.get("pagination")
-        raw_next = pagination.get("next_page") if isinstance(pagination, dict) else None
-        raw_next = raw_next.strip() if isinstance(raw_next, str) and raw_next.strip() else None
-        return FetchedPage(number=number, url=url, body=body, items=items, raw_next=raw_next)
+        what = f"list page {number}"
 
-    def iter_workflow_pages(self, *, expected_workflows: int | None = None) -> Iterator[WorkflowPage]:
-        """Walk GET /workflows page by page, following `next_page`, and refuse any walk that loops,
-        repeats ids or exceeds `max_pages` (ZuoraPaginationError) or returns a malformed page.
+        def decode(response: httpx.Response) -> FetchedPage:
+            body = self._decode(response, endpoint, what)
+            raw_items = body.get("data")
+            if not isinstance(raw_items, list):
+                problem = "has no `data` array" if raw_items is None else "has a `data` that is not an array"
+                raise self._malformed(response, endpoint, f"{what} ({endpoint}) {problem}")
+            items = [
+                parse_list_item(raw, customer=self.customer, endpoint=endpoint, what=f" (item {n} of page {number})")
+                for n, raw in enumerate(raw_items, start=1)
+            ]
+            pagination = body.get("pagination")
+            raw_next = pagination.get("next_page") if isinstance(pagination, dict) else None
+            raw_next = raw_next.strip() if isinstance(raw_next, str) and raw_next.strip() else None
+            return FetchedPage(number=number, url=url, body=body, items=items, raw_next=raw_next)
 
-        With ``expected_workflows`` (the length of the last complete listing) the pages it implies
-        are requested at once (see pages_ahead.py); pages are still checked and yielded in order,
-        and a `next_page` that is not exactly the next page number turns the walk sequential."""
-        guard = PageWalkGuard(customer=self.customer, max_pages=self.settings.max_pages)
-        if expected_workflows is not None:
-            # The token first, on this thread: pages requested together would otherwise each ask
-            # for it, and bad credentials must cost Zuora one token request, not one per page.
-            self._token()
-        ahead = (
-            None
-            if expected_workflows is None
-            else PagesAhead(
-                self._fetch_page,
-                self.page_url,
-                expected_pages=math.ceil(expected_workflows / self.settings.page_length),
-                workers=self.settings.concurrency,
-                max_pages=self.settings.max_pages,
-                name=f"zuora-pages-{self.customer}",
-            )
+        return self._request("list", endpoint, self._get(url), decode, malformed_retried=True, cancel=cancel)
+
+    def page_walk(self) -> PageWalk:
+        """The order and checks of a walk of this client's listing, from page 1."""
+        return PageWalk(
+            self.page_url(1), base_url=self.base_url, customer=self.customer, max_pages=self.settings.max_pages
         )
-        url: str | None = self.page_url(1)
-        number = 0
-        try:
-            while url is not None:
-                number += 1
-                guard.before_request(number, url)
-                if ahead is not None and not ahead.serves(number, url):
-                    # Not page-number pagination as we know it: follow next_page one by one.
-                    ahead.close()
-                    ahead = None
-                fetched = ahead.take(number) if ahead is not None else self._fetch_page(number, url)
-                guard.after_page(number, url, (item.id for item in fetched.items))
-                # Stop on a missing/null/"" next_page, or on an empty page.
-                next_url = (
-                    resolve_next_page(fetched.raw_next, self.base_url, customer=self.customer, page=number)
-                    if fetched.continues and fetched.raw_next is not None
-                    else None
-                )
-                yield WorkflowPage(number=number, url=url, body=fetched.body, items=fetched.items, next_page=next_url)
-                url = next_url
-        finally:
-            if ahead is not None:
-                ahead.close()
 
-    def get_workflow(self, workflow_id: int | str) -> WorkflowListItem:
+    def iter_workflow_pages(self, *, cancel: threading.Event | None = None) -> Iterator[WorkflowPage]:
+        """Walk GET /workflows page by page, following `next_page`, and refuse any walk that loops,
+        repeats ids or exceeds `max_pages` (ZuoraPaginationError) or returns a malformed page."""
+        walk = self.page_walk()
+        while (step := walk.next_request()) is not None:
+            number, url = step
+            yield walk.accept(self.list_page(number, url, cancel=cancel))
+
+    def get_workflow(self, workflow_id: int | str, *, cancel: threading.Event | None = None) -> WorkflowListItem:
         wid = workflow_id_int(workflow_id)
         endpoint = f"GET /workflows/{wid}"
-        data = self._get_json("get", f"{self.base_url}/workflows/{wid}", endpoint, f"workflow {wid}")
-        return parse_model(WorkflowListItem, data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
 
-    def export_workflow(self, workflow_id: int | str, *, version: str | None = None) -> WorkflowExport:
-        """GET /workflows/{id}/export (the active version, or `version` such as "0.0.2"/"latest")."""
+        def decode(response: httpx.Response) -> WorkflowListItem:
+            data = self._decode(response, endpoint, f"workflow {wid}")
+            return parse_model(WorkflowListItem, data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
+
+        url = f"{self.base_url}/workflows/{wid}"
+        return self._request("get", endpoint, self._get(url), decode, malformed_retried=True, cancel=cancel)
+
+    def export_workflow(
+        self, workflow_id: int | str, *, version: str | None = None, cancel: threading.Event | None = None
+    ) -> WorkflowExport:
+        """GET /workflows/{id}/export (the active version, or `version` such as "0.0.2"/"latest").
+        A malformed export is raised at once: the fetch asks for it again in a later pass."""
         wid = workflow_id_int(workflow_id)
         params = {"version": version} if version else None
         endpoint = f"GET /workflows/{wid}/export" + (f"?version={quote(version, safe='')}" if version else "")
-        response = self._call("export", f"{self.base_url}/workflows/{wid}/export", endpoint=endpoint, params=params)
-        data = self._decode(response, endpoint, f"export of workflow {wid}")
-        task_ids = export_task_ids(data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
-        return WorkflowExport(workflow_id=wid, content=response.content, data=data, task_ids=task_ids)
 
-    def export_workflows(self, workflow_ids: Iterable[int | str]) -> Iterator[ExportOutcome]:
-        """Export many workflows, at most `settings.concurrency` at a time, yielding outcomes in
-        completion order. `workflow_ids` is consumed lazily by a feeder thread (it may be a generator
-        fed by a page walk still in progress). Per-workflow failures become `ExportOutcome.error`;
-        ZuoraAuthenticationError (and bugs) stop everything and are raised."""
-        cap = self.settings.concurrency
-        results: queue.Queue[tuple[str, Any]] = queue.Queue()
-        stop = threading.Event()
-        # Bounds exports submitted but not yet taken by the consumer (queued, in flight, or
-        # finished and waiting in `results`), so ids are pulled only as capacity frees up and a
-        # slow consumer (the warehouse writer) holds at most EXPORT_WINDOW x cap downloaded
-        # exports, never the whole sync. Beyond the cap in flight, the window keeps ids queued for
-        # the workers: a worker that finishes starts its next export at once, instead of waiting
-        # for the consumer to take an outcome and the feeder to submit (two more threads to wake
-        # for the GIL on the path between one response and the next request).
-        window = threading.Semaphore(EXPORT_WINDOW * cap)
-        executor = ThreadPoolExecutor(max_workers=cap, thread_name_prefix=f"zuora-export-{self.customer}")
+        def decode(response: httpx.Response) -> WorkflowExport:
+            data = self._decode(response, endpoint, f"export of workflow {wid}")
+            task_ids = export_task_ids(data, workflow_id=wid, customer=self.customer, endpoint=endpoint)
+            return WorkflowExport(workflow_id=wid, content=response.content, data=data, task_ids=task_ids)
 
-        def export_one(raw_id: int | str) -> None:
-            try:
-                wid = workflow_id_int(raw_id)
-                try:
-                    results.put(("outcome", ExportOutcome(wid, self.export_workflow(wid), None)))
-                except ZuoraAuthenticationError as exc:
-                    results.put(("fatal", exc))
-                except ZuoraError as exc:
-                    results.put(("outcome", ExportOutcome(wid, None, exc)))
-            except BaseException as exc:
-                results.put(("fatal", exc))
-
-        def feed() -> None:
-            submitted = 0
-            try:
-                for raw_id in workflow_ids:
-                    while not window.acquire(timeout=0.05):
-                        if stop.is_set():
-                            return
-                    if stop.is_set():
-                        return
-                    executor.submit(export_one, raw_id)
-                    submitted += 1
-                results.put(("done", submitted))
-            except BaseException as exc:
-                results.put(("fatal", exc))
-
-        feeder = threading.Thread(target=feed, name=f"zuora-export-feeder-{self.customer}", daemon=True)
-        feeder.start()
-        received = 0
-        total: int | None = None
-        try:
-            while total is None or received < total:
-                kind, value = results.get()
-                if kind == "outcome":
-                    received += 1
-                    window.release()
-                    yield value
-                elif kind == "done":
-                    total = value
-                else:
-                    raise value
-        finally:
-            stop.set()
-            executor.shutdown(wait=True, cancel_futures=True)
+        url = f"{self.base_url}/workflows/{wid}/export"
+        return self._request("export", endpoint, self._get(url, params), decode, cancel=cancel)

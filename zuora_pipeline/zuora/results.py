@@ -6,8 +6,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .errors import ZuoraError
 from .models import ExportModel, WorkflowListItem, parse_export
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One list page as fetched, before the walk's checks (which run in page order)."""
+
+    number: int
+    url: str
+    body: dict[str, Any] = field(repr=False)
+    items: list[WorkflowListItem] = field(repr=False)
+    raw_next: str | None  # the stripped `next_page` string, None when missing/null/blank
+
+    @property
+    def continues(self) -> bool:
+        """Whether the listing says there is a page after this one."""
+        return bool(self.items) and self.raw_next is not None
 
 
 @dataclass(frozen=True)
@@ -31,14 +46,3 @@ class WorkflowExport:
         """The parsed export, built on first use: the client has validated ``data`` already, and
         a sync needs only ``task_ids``."""
         return parse_export(self.data, workflow_id=self.workflow_id)
-
-
-@dataclass(frozen=True)
-class ExportOutcome:
-    workflow_id: int
-    export: WorkflowExport | None
-    error: ZuoraError | None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None

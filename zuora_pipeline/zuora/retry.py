@@ -4,7 +4,7 @@
 transient failures (5xx, connect errors, timeouts, dropped connections) use exponential backoff with
 full jitter so many threads do not retry in lock-step. A per-client retry budget bounds the total
 time spent waiting, so a tenant that is down cannot stall a sync for max_attempts x backoff_max
-per workflow.
+per workflow. A caller that stops (Ctrl-C, a failed fetch) ends the waits through its cancel event.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+
+class RequestCancelled(Exception):
+    """The caller's cancel event was set: the request was not sent, or not tried again."""
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from zuora_pipeline.sync import fetch
+from zuora_pipeline.sync.fetch import EXPORT_WINDOW
 from zuora_pipeline.warehouse import raw
-from zuora_pipeline.zuora.client import EXPORT_WINDOW
 from zuora_pipeline.zuora.results import WorkflowExport
 
 CAP = 4
@@ -70,9 +70,9 @@ def test_exports_are_written_in_batches_as_they_arrive(
     # One write per batch_size exports (plus the final partial one), never one big write at the end.
     assert len(flushes) >= math.ceil(result.exports_downloaded / batch_size)
     assert all(size <= batch_size for size, _ in flushes)
-    # Parsed exports do not pile up: at most those of the client's window (finished ahead of the
-    # consumer), queued for the writer, and the one being turned into a row are alive at any
-    # flush, however many the sync downloads.
+    # Parsed exports do not pile up: at most those of the fetch's window (finished ahead of the
+    # fetch's thread), and the one being turned into a row are alive at any flush, however many
+    # the sync downloads.
     assert max(alive for _, alive in flushes) <= EXPORT_WINDOW * CAP + 2
 
 
@@ -81,7 +81,7 @@ def test_requests_stay_at_the_cap_while_a_batch_is_written(
 ) -> None:
     """The first batch's write is held until the simulator has served 2 x CAP more exports and
     shows CAP requests in flight: only a download that goes on during the write gets there (a
-    consumer busy writing lets the client admit at most the CAP exports already in flight)."""
+    fetch busy writing would let at most the CAP exports already in flight finish)."""
     tenant = sim_tenant(workflows=80, tasks=1)
     name = pipeline.add_customer(tenant)
     customer = pipeline.customer(name)

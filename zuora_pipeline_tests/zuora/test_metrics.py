@@ -28,10 +28,12 @@ def test_metrics_thread_safe_counts() -> None:
     import threading
 
     m = ClientMetrics()
-    threads = [
-        threading.Thread(target=lambda: [m.record_request("export", 200, 0.001, 10) for _ in range(1000)])
-        for _ in range(8)
-    ]
+
+    def record() -> None:
+        for _ in range(1000):
+            m.record_request("export", 200, 0.001, 10)
+
+    threads = [threading.Thread(target=record) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,9 +1,10 @@
-"""Page walks that fetch pages ahead (``expected_workflows`` given): the same guarantees as the
-sequential walk (loops, repeated ids, a foreign origin, a changed listing, the page cap), a
-complete listing whatever the listing's length since the last sync, and a fallback to following
-``next_page`` one by one when it is not page-number pagination."""
+"""Fetches that request pages ahead of the walk (a stored listing's length known): the same
+guarantees as the sequential walk (loops, repeated ids, a foreign origin, a changed listing, the
+page cap), a complete listing whatever the listing's length since the last sync, and a fallback to
+following ``next_page`` one by one when it is not page-number pagination."""
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,14 +17,20 @@ from zuora_pipeline.zuora import (
     ZuoraListingChangedError,
     ZuoraPaginationError,
 )
+from zuora_pipeline_tests.zuora.fakes import BASE, FakeZuora, list_item, make_client
+from zuora_pipeline_tests.zuora.test_client_pagination import page, pages_fault
 
-from .fakes import BASE, FakeZuora, list_item, make_client
-from .test_client_pagination import page, pages_fault
+from .fetching import fetch_threads, listed_ids, new_fetch
 
 
 def walk(fake: FakeZuora, expected: int, **settings: Any) -> list[int]:
     with make_client(fake, settings=ClientSettings(**settings)) as client:
-        return [item.id for p in client.iter_workflow_pages(expected_workflows=expected) for item in p.items]
+        fetch, _ = new_fetch(client, expected=expected)
+        try:
+            fetch.run()
+        finally:
+            assert fetch_threads("acme") == []
+    return listed_ids(fetch)
 
 
 def list_requests(fake: FakeZuora) -> list[httpx.URL]:
@@ -71,6 +78,15 @@ def test_nothing_is_requested_past_the_page_that_ended_the_listing() -> None:
     # Pages 1-3 once each, and at most the one page fetched ahead of the expectation.
     numbers = sorted(int(u.params["page"]) for u in list_requests(fake))
     assert numbers in ([1, 2, 3], [1, 2, 3, 4])
+
+
+def test_pages_queued_past_the_end_are_never_requested() -> None:
+    fake = FakeZuora(workflows=200)
+    fake.on_request = lambda r: time.sleep(0.005) if r.url.path == "/workflows" else None
+    assert walk(fake, expected=5_000, page_length=10, concurrency=4) == list(range(1, 201))
+    # The stored listing implied 501 pages, all queued at once; past page 20 only the pages
+    # already in flight when the end was seen were sent.
+    assert len(list_requests(fake)) <= 20 + 2 * 4
 
 
 def test_next_page_loop_detected_before_requesting_again() -> None:
@@ -182,6 +198,6 @@ def test_bad_credentials_cost_one_token_request_not_one_per_page() -> None:
     fake = FakeZuora(workflows=500)
     with make_client(fake, secret="wrong", settings=ClientSettings(page_length=10)) as client:
         with pytest.raises(ZuoraAuthenticationError):
-            list(client.iter_workflow_pages(expected_workflows=500))
+            new_fetch(client, expected=500)[0].run()
     assert fake.count("/oauth/token") == 1
     assert list_requests(fake) == []
